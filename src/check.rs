@@ -1,0 +1,117 @@
+//! `prebake check`: verifies a release, for container start-up and CI.
+//!
+//! In: the out dir and the manifest path. Out: the verified manifest, or one
+//! diagnostic per problem. The manifest must parse strictly; every entry's
+//! file must be a regular file inside the out dir with the recorded size,
+//! integrity, and the content hash its name carries.
+
+use std::fs;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{Category, Diagnostic};
+use crate::fingerprint::sha256_hex;
+use crate::manifest::{Integrity, Manifest};
+
+/// Result of a successful check.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub manifest: Manifest,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Checks the release in `out` whose manifest is `out/manifest_rel`.
+/// `shown` turns paths into display strings.
+pub fn check(
+    out: &Path,
+    manifest_rel: &str,
+    shown: &(dyn Fn(&Path) -> String + Sync),
+) -> Result<CheckReport, Vec<Diagnostic>> {
+    let manifest_path = out.join(manifest_rel);
+    let mp = shown(&manifest_path);
+    let manifest = Manifest::load(&manifest_path).map_err(|e| {
+        vec![
+            Diagnostic::error(
+                "CHECK_MANIFEST",
+                Category::Input,
+                format!("cannot read manifest {mp}: {e}"),
+            )
+            .with_file(mp.clone()),
+        ]
+    })?;
+
+    let problems: Vec<Diagnostic> = manifest
+        .assets
+        .par_iter()
+        .filter_map(|(name, entry)| {
+            let path = out.join(&entry.file);
+            let p = shown(&path);
+            let fail = |msg: String| {
+                Some(
+                    Diagnostic::error("CHECK_FILE", Category::Input, format!("{p}: {msg}"))
+                        .with_file(p.clone())
+                        .with_note(format!("listed for `{name}` in {mp}")),
+                )
+            };
+            let meta = match fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(e) => return fail(format!("missing ({e})")),
+            };
+            if !meta.is_file() {
+                return fail("not a regular file".into());
+            }
+            if meta.len() != entry.size {
+                return fail(format!(
+                    "size is {} bytes, manifest says {}",
+                    meta.len(),
+                    entry.size
+                ));
+            }
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => return fail(format!("cannot read: {e}")),
+            };
+            let Some(alg) = Integrity::parse(&entry.integrity) else {
+                return fail("malformed integrity".into());
+            };
+            if alg.compute(&bytes) != entry.integrity {
+                return fail("content does not match its integrity (the file was modified)".into());
+            }
+            if !name_carries_hash(&entry.file, &sha256_hex(&bytes)) {
+                return fail("content does not match the hash in its name".into());
+            }
+            None
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(CheckReport {
+        files: manifest.assets.len(),
+        bytes: manifest.assets.values().map(|e| e.size).sum(),
+        manifest,
+    })
+}
+
+/// True when a run of 16 or more hex digits in the file name is a prefix of
+/// the content's SHA-256.
+fn name_carries_hash(file: &str, hex: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.split(|c: char| !c.is_ascii_hexdigit())
+        .any(|run| run.len() >= crate::config::MIN_HASH_LENGTH && hex.starts_with(run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_runs_in_names() {
+        let hex = "0123456789abcdef0123";
+        assert!(name_carries_hash("a/app-0123456789abcdef.js", hex));
+        assert!(!name_carries_hash("a/app-0123456789abcdee.js", hex));
+        assert!(!name_carries_hash("app.js", hex));
+    }
+}

@@ -1,0 +1,375 @@
+//! The command line: flags → [`Options`], then renders what the library
+//! returns. Exit codes: 0 success, 1 the build (or check) found errors in
+//! the input, 2 usage, configuration or I/O failure.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Format, Options, Settings};
+use crate::diagnostics::{self, Category, Diagnostic};
+use crate::pipeline::{self, Event};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "prebake",
+    version,
+    about = "Compile, minify and fingerprint JS/TS/CSS into an immutable release with a read-only manifest",
+    long_about = "prebake moves asset compilation into the build stage. `prebake build` turns a \
+source tree into a directory of minified, content-hashed, read-only files plus manifest.json; \
+a running app only reads the manifest.\n\nSettings come from built-in defaults, then \
+prebake.toml in the current directory (or --config), then flags.",
+    after_help = "Exit codes: 0 success, 1 errors in the input, 2 usage, config or I/O failure."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build a release: compile, minify, fingerprint, write files and manifest.
+    Build(BuildArgs),
+    /// Verify a release: the manifest parses and every file matches its size, hash and integrity.
+    Check(CheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// Config file [default: ./prebake.toml if it exists]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not read prebake.toml
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// Output directory [default: public/assets]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Manifest path inside the out dir [default: manifest.json]
+    #[arg(long, value_name = "PATH")]
+    manifest: Option<String>,
+    /// How to print diagnostics and results
+    #[arg(long, value_enum, default_value = "human")]
+    format: FormatArg,
+    /// Print only errors and warnings
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    /// Source root [default: assets]
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+    /// Public URL prefix of the out dir [default: /assets/]
+    #[arg(long, value_name = "URL")]
+    base: Option<String>,
+    /// Only build files matching this glob (repeatable) [default: **]
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Skip files matching this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Browserslist query for JS and CSS [default: chrome >= 107, edge >= 107, firefox >= 104, safari >= 16]
+    #[arg(long, value_name = "QUERY")]
+    targets: Option<String>,
+    /// Minify JS and CSS (the default)
+    #[arg(long, overrides_with = "no_minify")]
+    minify: bool,
+    /// Do not minify
+    #[arg(long, overrides_with = "minify")]
+    no_minify: bool,
+    /// Output name pattern [default: [dir]/[name]-[hash][ext]]
+    #[arg(long, value_name = "PATTERN")]
+    names: Option<String>,
+    /// Hex digits of SHA-256 in names, 16 to 64 [default: 16]
+    #[arg(long, value_name = "N")]
+    hash_length: Option<usize>,
+    /// Integrity algorithm [default: sha384]
+    #[arg(long, value_name = "ALG", value_parser = ["sha256", "sha384", "sha512"])]
+    sri: Option<String>,
+    /// JSX runtime [default: automatic]
+    #[arg(long, value_name = "RUNTIME", value_parser = ["automatic", "classic"])]
+    jsx: Option<String>,
+    /// Module the automatic JSX runtime imports from [default: react]
+    #[arg(long, value_name = "MODULE")]
+    jsx_import_source: Option<String>,
+    /// Classic JSX factory [default: React.createElement]
+    #[arg(long, value_name = "EXPR")]
+    jsx_factory: Option<String>,
+    /// Classic JSX fragment [default: React.Fragment]
+    #[arg(long, value_name = "EXPR")]
+    jsx_fragment: Option<String>,
+    /// Drop invalid CSS rules with a warning instead of failing
+    #[arg(long)]
+    css_error_recovery: bool,
+    /// Worker threads [default: number of CPUs]
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Build(b) => build(&b),
+        Command::Check(c) => check(&c),
+    }
+}
+
+struct Printer {
+    format: Format,
+    color: bool,
+    quiet: bool,
+}
+
+impl Printer {
+    fn new(c: &Common) -> Printer {
+        let format = match c.format {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+        };
+        Printer {
+            format,
+            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            quiet: c.quiet,
+        }
+    }
+
+    fn diagnostics(&self, diags: &[Diagnostic]) {
+        match self.format {
+            Format::Human => {
+                let mut err = std::io::stderr().lock();
+                for d in diags {
+                    let _ = err.write_all(diagnostics::render_human(d, self.color).as_bytes());
+                }
+            }
+            Format::Json => {
+                for d in diags {
+                    self.json(&diagnostics::to_json(d));
+                }
+            }
+        }
+    }
+
+    fn json(&self, v: &serde_json::Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{v}");
+        let _ = out.flush();
+    }
+
+    /// A cargo-style status line: right-aligned green verb.
+    fn status(&self, verb: &str, text: &str) {
+        if self.quiet || self.format == Format::Json {
+            return;
+        }
+        let verb = if self.color {
+            format!("\x1b[1;32m{verb:>12}\x1b[0m")
+        } else {
+            format!("{verb:>12}")
+        };
+        eprintln!("{verb} {text}");
+    }
+
+    fn failure(&self, text: &str) {
+        if self.format == Format::Json {
+            return;
+        }
+        if self.color {
+            eprintln!("\x1b[1;31merror\x1b[0m: {text}");
+        } else {
+            eprintln!("error: {text}");
+        }
+    }
+}
+
+fn source_date_epoch() -> Result<Option<u64>, Diagnostic> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some).map_err(|_| {
+            Diagnostic::error(
+                "CONFIG_VALUE",
+                Category::Config,
+                format!("SOURCE_DATE_EPOCH: `{v}` is not a number of seconds"),
+            )
+        }),
+        _ => Ok(None),
+    }
+}
+
+fn build(a: &BuildArgs) -> u8 {
+    let p = Printer::new(&a.common);
+    let sde = match source_date_epoch() {
+        Ok(s) => s,
+        Err(d) => {
+            p.diagnostics(&[d]);
+            return 2;
+        }
+    };
+    let opts = Options {
+        cwd: None,
+        config: a.common.config.clone(),
+        no_config: a.common.no_config,
+        threads: a.threads,
+        source_date_epoch: sde,
+        settings: Settings {
+            root: a.root.clone(),
+            out: a.common.out.clone(),
+            base: a.base.clone(),
+            include: (!a.include.is_empty()).then(|| a.include.clone()),
+            exclude: (!a.exclude.is_empty()).then(|| a.exclude.clone()),
+            targets: a.targets.clone(),
+            minify: if a.no_minify {
+                Some(false)
+            } else if a.minify {
+                Some(true)
+            } else {
+                None
+            },
+            names: a.names.clone(),
+            hash_length: a.hash_length,
+            manifest: a.common.manifest.clone(),
+            sri: a.sri.clone(),
+            jsx: a.jsx.clone(),
+            jsx_import_source: a.jsx_import_source.clone(),
+            jsx_factory: a.jsx_factory.clone(),
+            jsx_fragment: a.jsx_fragment.clone(),
+            css_error_recovery: a.css_error_recovery.then_some(true),
+        },
+    };
+    let out = pipeline::build_with(&opts, &mut |e| match e {
+        Event::WaitingForLock { out } => match p.format {
+            Format::Human => p.status(
+                "Blocking",
+                &format!("waiting for file lock on out dir {}", out.display()),
+            ),
+            Format::Json => p.json(&serde_json::json!({
+                "reason": "waiting-for-lock",
+                "out": out.to_string_lossy(),
+            })),
+        },
+    });
+    p.diagnostics(&out.diagnostics);
+    let code = out.exit_code();
+    let shown_manifest = out
+        .manifest_path
+        .as_ref()
+        .map(|m| crate::config::display_relative(&std::env::current_dir().unwrap_or_default(), m));
+    if p.format == Format::Json {
+        p.json(&serde_json::json!({
+            "reason": "build-finished",
+            "success": code == 0,
+            "exit_code": code,
+            "manifest": shown_manifest,
+            "assets": out.assets.len(),
+            "written": out.stats.written,
+            "reused": out.stats.reused,
+            "errors": out.diagnostics.iter().filter(|d| d.is_error()).count(),
+            "warnings": out.diagnostics.iter().filter(|d| !d.is_error()).count(),
+            "duration_ms": out.stats.millis,
+        }));
+    } else if code == 0 {
+        let s = out.stats;
+        p.status(
+            "Finished",
+            &format!(
+                "{} assets ({} js, {} css, {} other; {} written, {} unchanged) in {:.2}s",
+                out.assets.len(),
+                s.js,
+                s.css,
+                s.other,
+                s.written,
+                s.reused,
+                s.millis as f64 / 1000.0
+            ),
+        );
+        if let Some(m) = shown_manifest {
+            p.status("Manifest", &m);
+        }
+    } else {
+        let summary = diagnostics::summary(&out.diagnostics);
+        p.failure(&format!(
+            "build failed ({summary}); the previous release, if any, is untouched"
+        ));
+    }
+    code
+}
+
+fn check(a: &CheckArgs) -> u8 {
+    let p = Printer::new(&a.common);
+    let opts = Options {
+        config: a.common.config.clone(),
+        no_config: a.common.no_config,
+        settings: Settings {
+            out: a.common.out.clone(),
+            manifest: a.common.manifest.clone(),
+            ..Settings::default()
+        },
+        ..Options::default()
+    };
+    let (out, manifest, cwd) = match opts.resolve_release() {
+        Ok(r) => r,
+        Err(d) => {
+            p.diagnostics(&d);
+            return 2;
+        }
+    };
+    let shown = |path: &std::path::Path| crate::config::display_relative(&cwd, path);
+    match crate::check::check(&out, &manifest, &shown) {
+        Ok(report) => {
+            if p.format == Format::Json {
+                p.json(&serde_json::json!({
+                    "reason": "check-finished", "success": true,
+                    "files": report.files, "bytes": report.bytes,
+                }));
+            } else {
+                p.status(
+                    "Checked",
+                    &format!(
+                        "{} files ({} bytes) in {}: ok",
+                        report.files,
+                        report.bytes,
+                        shown(&out)
+                    ),
+                );
+            }
+            0
+        }
+        Err(diags) => {
+            p.diagnostics(&diags);
+            if p.format == Format::Json {
+                p.json(&serde_json::json!({
+                    "reason": "check-finished", "success": false, "errors": diags.len(),
+                }));
+            } else {
+                p.failure(&format!(
+                    "release in {} is not valid ({})",
+                    shown(&out),
+                    diagnostics::summary(&diags)
+                ));
+            }
+            1
+        }
+    }
+}

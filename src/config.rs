@@ -1,0 +1,971 @@
+//! Configuration: built-in defaults < `prebake.toml` < command-line flags.
+//!
+//! [`Options`] is what the CLI and the build-script helper fill in; it holds
+//! only overrides. [`Options::resolve`] reads the config file, merges, checks
+//! every value once and returns a [`Config`]. Later stages read `&Config` and
+//! never look at the environment, arguments or working directory themselves.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{GlobSet, GlobSetBuilder};
+use lightningcss::targets::Browsers;
+
+use crate::diagnostics::{Category, Diagnostic, Label};
+
+/// Default source root, relative to the project directory.
+pub const DEFAULT_ROOT: &str = "assets";
+/// Default output directory, relative to the project directory.
+pub const DEFAULT_OUT: &str = "public/assets";
+/// Default public URL prefix of the output directory.
+pub const DEFAULT_BASE: &str = "/assets/";
+/// Default browserslist query: the "widely available" web platform baseline
+/// (the browsers Vite 7 targets by default).
+pub const DEFAULT_TARGETS: &str = "chrome >= 107, edge >= 107, firefox >= 104, safari >= 16";
+/// Default output name pattern.
+pub const DEFAULT_NAMES: &str = "[dir]/[name]-[hash][ext]";
+/// Default number of hex digits of SHA-256 in output names (64 bits).
+pub const DEFAULT_HASH_LENGTH: usize = 16;
+/// Fewest hex digits allowed in names: 64 bits keeps accidental collisions
+/// out of reach for any realistic number of releases.
+pub const MIN_HASH_LENGTH: usize = 16;
+/// Default manifest path inside the out dir.
+pub const DEFAULT_MANIFEST: &str = "manifest.json";
+/// Name of the config file looked for in the project directory.
+pub const CONFIG_FILE: &str = "prebake.toml";
+
+/// Subresource-integrity hash algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sri {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Sri {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sri::Sha256 => "sha256",
+            Sri::Sha384 => "sha384",
+            Sri::Sha512 => "sha512",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Sri> {
+        match s {
+            "sha256" => Some(Sri::Sha256),
+            "sha384" => Some(Sri::Sha384),
+            "sha512" => Some(Sri::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// JSX transform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Jsx {
+    /// `react/jsx-runtime` style imports from `import_source`.
+    Automatic { import_source: String },
+    /// `React.createElement` style calls.
+    Classic { factory: String, fragment: String },
+}
+
+/// Output format of diagnostics and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+/// Overrides from the command line or a build script. `None` means "not set
+/// here": the config file or the default decides.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Directory relative paths given here are resolved against; also where
+    /// `prebake.toml` is looked for. Defaults to the current directory.
+    pub cwd: Option<PathBuf>,
+    /// Explicit config file (`--config`). It must exist.
+    pub config: Option<PathBuf>,
+    /// Do not look for `prebake.toml` when no `config` is given.
+    pub no_config: bool,
+    pub settings: Settings,
+    /// Worker threads (default: available parallelism).
+    pub threads: Option<usize>,
+    /// `SOURCE_DATE_EPOCH`: mtime given to every output.
+    pub source_date_epoch: Option<u64>,
+}
+
+/// The keys of `prebake.toml`; every field is optional so that files and
+/// flags can be layered.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub root: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub base: Option<String>,
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+    pub targets: Option<String>,
+    pub minify: Option<bool>,
+    pub names: Option<String>,
+    pub hash_length: Option<usize>,
+    pub manifest: Option<String>,
+    pub sri: Option<String>,
+    pub jsx: Option<String>,
+    pub jsx_import_source: Option<String>,
+    pub jsx_factory: Option<String>,
+    pub jsx_fragment: Option<String>,
+    pub css_error_recovery: Option<bool>,
+}
+
+/// Every key `prebake.toml` accepts, for "unknown key" messages.
+pub const KEYS: &[&str] = &[
+    "root",
+    "out",
+    "base",
+    "include",
+    "exclude",
+    "targets",
+    "minify",
+    "names",
+    "hash-length",
+    "manifest",
+    "sri",
+    "jsx",
+    "jsx-import-source",
+    "jsx-factory",
+    "jsx-fragment",
+    "css-error-recovery",
+];
+
+/// Browser versions resolved from the `targets` query, shared by the JS and
+/// CSS stages so both see the same browsers.
+#[derive(Debug, Clone, Copy)]
+pub struct Targets {
+    pub browsers: Browsers,
+}
+
+/// Validated configuration; the only input later stages read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Canonical source root.
+    pub root: PathBuf,
+    /// Absolute out dir (it may not exist yet).
+    pub out: PathBuf,
+    /// Path of the config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Directory used to shorten paths in messages.
+    pub cwd: PathBuf,
+    pub base: String,
+    pub include: GlobSet,
+    pub exclude: GlobSet,
+    pub targets: Targets,
+    pub targets_query: String,
+    pub minify: bool,
+    pub names: NamePattern,
+    pub hash_length: usize,
+    /// Manifest path relative to the out dir, with `/`.
+    pub manifest: String,
+    pub sri: Sri,
+    pub jsx: Jsx,
+    pub css_error_recovery: bool,
+    pub threads: usize,
+    pub source_date_epoch: Option<u64>,
+}
+
+impl Config {
+    /// A path for messages: relative to the working directory when below it.
+    pub fn display_path(&self, path: &Path) -> String {
+        display_relative(&self.cwd, path)
+    }
+
+    /// Display path of a source given by its logical name.
+    pub fn display_source(&self, logical: &str) -> String {
+        self.display_path(&self.root.join(logical))
+    }
+}
+
+pub(crate) fn display_relative(base: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(base).unwrap_or(path);
+    let s = shown.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+/// A parsed output name pattern such as `[dir]/[name]-[hash][ext]`.
+#[derive(Debug, Clone)]
+pub struct NamePattern {
+    parts: Vec<Part>,
+    source: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Lit(String),
+    Dir,
+    Name,
+    Hash,
+    Ext,
+}
+
+impl NamePattern {
+    /// Parses a pattern; it must contain `[name]` and `[hash]`.
+    pub fn parse(s: &str) -> Result<NamePattern, String> {
+        let mut parts = Vec::new();
+        let mut rest = s;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('[') {
+                let Some(end) = after.find(']') else {
+                    return Err(format!("unclosed `[` in name pattern `{s}`"));
+                };
+                let part = match &after[..end] {
+                    "dir" => Part::Dir,
+                    "name" => Part::Name,
+                    "hash" => Part::Hash,
+                    "ext" => Part::Ext,
+                    other => {
+                        return Err(format!(
+                            "unknown placeholder `[{other}]` in name pattern `{s}` (expected [dir], [name], [hash], [ext])"
+                        ));
+                    }
+                };
+                parts.push(part);
+                rest = &after[end + 1..];
+            } else {
+                let end = rest.find('[').unwrap_or(rest.len());
+                let lit = &rest[..end];
+                if lit.contains(['\\', ']', '?', '#', '%']) || lit.split('/').any(|seg| seg == "..")
+                {
+                    return Err(format!(
+                        "name pattern `{s}` contains `{lit}`; use plain characters, `/`, `-`, `_` and `.`"
+                    ));
+                }
+                parts.push(Part::Lit(lit.to_string()));
+                rest = &rest[end..];
+            }
+        }
+        if !parts.contains(&Part::Name) || !parts.contains(&Part::Hash) {
+            return Err(format!(
+                "name pattern `{s}` must contain both [name] and [hash]"
+            ));
+        }
+        Ok(NamePattern {
+            parts,
+            source: s.to_string(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Renders a relative output path. Empty segments (an empty `[dir]`)
+    /// collapse, so `[dir]/x` at the root gives `x`.
+    pub fn render(&self, dir: &str, name: &str, hash: &str, ext: &str) -> String {
+        let mut s = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Lit(l) => s.push_str(l),
+                Part::Dir => s.push_str(dir),
+                Part::Name => s.push_str(name),
+                Part::Hash => s.push_str(hash),
+                Part::Ext => s.push_str(ext),
+            }
+        }
+        s.split('/')
+            .filter(|seg| !seg.is_empty() && *seg != ".")
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+struct Loaded {
+    cwd: PathBuf,
+    config_path: Option<PathBuf>,
+    file_settings: Settings,
+    file_dir: PathBuf,
+}
+
+impl Options {
+    /// Finds and parses the config file.
+    fn load(&self) -> Result<Loaded, Vec<Diagnostic>> {
+        let cwd = match &self.cwd {
+            Some(c) => c.clone(),
+            None => std::env::current_dir().map_err(|e| {
+                vec![Diagnostic::error(
+                    "IO",
+                    Category::Io,
+                    format!("cannot read the current directory: {e}"),
+                )]
+            })?,
+        };
+        let cwd = absolute(&cwd, Path::new("."));
+        let config_path = match &self.config {
+            Some(p) => Some(absolute(&cwd, p)),
+            None if self.no_config => None,
+            None => {
+                let p = cwd.join(CONFIG_FILE);
+                p.is_file().then_some(p)
+            }
+        };
+        let (file_settings, file_dir) = match &config_path {
+            Some(p) => {
+                let shown = display_relative(&cwd, p);
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    vec![
+                        Diagnostic::error(
+                            "CONFIG_READ",
+                            Category::Config,
+                            format!("cannot read config file {shown}: {e}"),
+                        )
+                        .with_file(shown.clone()),
+                    ]
+                })?;
+                let settings = parse_config(&text, &shown)?;
+                let dir = p.parent().map_or_else(|| cwd.clone(), Path::to_path_buf);
+                (settings, dir)
+            }
+            None => (Settings::default(), cwd.clone()),
+        };
+        Ok(Loaded {
+            cwd,
+            config_path,
+            file_settings,
+            file_dir,
+        })
+    }
+
+    /// Just where a release lives: the out dir, the manifest path inside it,
+    /// and the working directory (for display). Used by `prebake check`,
+    /// which must not need the sources.
+    pub fn resolve_release(&self) -> Result<(PathBuf, String, PathBuf), Vec<Diagnostic>> {
+        let l = self.load()?;
+        let out = match (&self.settings.out, &l.file_settings.out) {
+            (Some(f), _) => absolute(&l.cwd, f),
+            (None, Some(f)) => absolute(&l.file_dir, f),
+            (None, None) => absolute(&l.file_dir, Path::new(DEFAULT_OUT)),
+        };
+        let manifest = self
+            .settings
+            .manifest
+            .clone()
+            .or(l.file_settings.manifest)
+            .unwrap_or_else(|| DEFAULT_MANIFEST.to_string());
+        if !is_clean_relative(&manifest) {
+            return Err(vec![Diagnostic::error(
+                "CONFIG_VALUE",
+                Category::Config,
+                format!("manifest: `{manifest}` must be a relative path inside the out dir"),
+            )]);
+        }
+        Ok((out, manifest, l.cwd))
+    }
+
+    /// Reads the config file, layers the overrides on it and validates
+    /// everything once. Errors name the key and the file.
+    pub fn resolve(&self) -> Result<Config, Vec<Diagnostic>> {
+        let Loaded {
+            cwd,
+            config_path,
+            file_settings,
+            file_dir,
+        } = self.load()?;
+
+        // 2. Layer: flags win; paths are relative to where they were written.
+        let flags = &self.settings;
+        let pick_path =
+            |flag: &Option<PathBuf>, file: &Option<PathBuf>, default: &str| -> PathBuf {
+                match (flag, file) {
+                    (Some(f), _) => absolute(&cwd, f),
+                    (None, Some(f)) => absolute(&file_dir, f),
+                    (None, None) => absolute(&file_dir, Path::new(default)),
+                }
+            };
+        let root = pick_path(&flags.root, &file_settings.root, DEFAULT_ROOT);
+        let out = pick_path(&flags.out, &file_settings.out, DEFAULT_OUT);
+        let s = merge(flags, &file_settings);
+        let origin = |key: &str| -> String {
+            if flag_set(flags, key) {
+                format!("--{key}")
+            } else if let Some(p) = &config_path {
+                format!("`{key}` in {}", display_relative(&cwd, p))
+            } else {
+                format!("default `{key}`")
+            }
+        };
+        let errors = std::cell::RefCell::new(Vec::new());
+        let bad = |key: &str, msg: String| {
+            errors.borrow_mut().push(
+                Diagnostic::error(
+                    "CONFIG_VALUE",
+                    Category::Config,
+                    format!("{}: {msg}", origin(key)),
+                )
+                .with_file(origin(key)),
+            );
+        };
+
+        // 3. Validate.
+        let root = match root.canonicalize() {
+            Ok(r) if r.is_dir() => Some(r),
+            Ok(_) => {
+                bad(
+                    "root",
+                    format!(
+                        "source root {} is not a directory",
+                        display_relative(&cwd, &root)
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                let mut d = Diagnostic::error(
+                    "ROOT_MISSING",
+                    Category::Config,
+                    format!(
+                        "source root {} cannot be read: {e}",
+                        display_relative(&cwd, &root)
+                    ),
+                );
+                if flags.root.is_none() && file_settings.root.is_none() {
+                    d = d.with_help(format!(
+                        "pass --root DIR or set `root` in {CONFIG_FILE} (the default is `{DEFAULT_ROOT}`)"
+                    ));
+                }
+                errors.borrow_mut().push(d);
+                None
+            }
+        };
+        let out = normalize(&out);
+        if let Some(root) = &root {
+            let out_canon = canonical_prefix(&out);
+            if root.starts_with(&out_canon) {
+                bad(
+                    "out",
+                    format!(
+                        "out dir {} contains the source root; pick an out dir beside or inside it",
+                        display_relative(&cwd, &out)
+                    ),
+                );
+            }
+        }
+
+        let mut base = s.base.clone().unwrap_or_else(|| DEFAULT_BASE.to_string());
+        if base.is_empty() || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            bad(
+                "base",
+                format!("`{base}` is not a URL prefix such as `/assets/`"),
+            );
+        }
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+
+        let include = build_globs(s.include.as_deref().unwrap_or(&["**".to_string()]))
+            .map_err(|m| bad("include", m))
+            .ok();
+        let exclude = build_globs(s.exclude.as_deref().unwrap_or(&[]))
+            .map_err(|m| bad("exclude", m))
+            .ok();
+
+        let query = s
+            .targets
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TARGETS.to_string());
+        let targets = match Browsers::from_browserslist([query.as_str()]) {
+            Ok(Some(browsers)) => Some(Targets { browsers }),
+            Ok(None) => {
+                bad(
+                    "targets",
+                    format!("browserslist query `{query}` matches no browsers"),
+                );
+                None
+            }
+            Err(e) => {
+                bad(
+                    "targets",
+                    format!("invalid browserslist query `{query}`: {e}"),
+                );
+                None
+            }
+        };
+
+        let names = NamePattern::parse(s.names.as_deref().unwrap_or(DEFAULT_NAMES))
+            .map_err(|m| bad("names", m))
+            .ok();
+
+        let hash_length = s.hash_length.unwrap_or(DEFAULT_HASH_LENGTH);
+        if !(MIN_HASH_LENGTH..=64).contains(&hash_length) {
+            bad(
+                "hash-length",
+                format!("{hash_length} is out of range: use {MIN_HASH_LENGTH} to 64 hex digits"),
+            );
+        }
+
+        let manifest = s
+            .manifest
+            .clone()
+            .unwrap_or_else(|| DEFAULT_MANIFEST.to_string());
+        if !is_clean_relative(&manifest) {
+            bad(
+                "manifest",
+                format!("`{manifest}` must be a relative path inside the out dir"),
+            );
+        }
+
+        let sri = match s.sri.as_deref() {
+            None => Some(Sri::Sha384),
+            Some(v) => Sri::parse(v).or_else(|| {
+                bad(
+                    "sri",
+                    format!("unknown algorithm `{v}` (expected sha256, sha384 or sha512)"),
+                );
+                None
+            }),
+        };
+
+        let jsx = match s.jsx.as_deref().unwrap_or("automatic") {
+            "automatic" => {
+                let src = s
+                    .jsx_import_source
+                    .clone()
+                    .unwrap_or_else(|| "react".to_string());
+                if src.is_empty()
+                    || src
+                        .chars()
+                        .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+                {
+                    bad(
+                        "jsx-import-source",
+                        format!("`{src}` is not a module specifier"),
+                    );
+                }
+                Some(Jsx::Automatic { import_source: src })
+            }
+            "classic" => {
+                let factory = s
+                    .jsx_factory
+                    .clone()
+                    .unwrap_or_else(|| "React.createElement".into());
+                let fragment = s
+                    .jsx_fragment
+                    .clone()
+                    .unwrap_or_else(|| "React.Fragment".into());
+                if !is_member_expr(&factory) {
+                    bad(
+                        "jsx-factory",
+                        format!(
+                            "`{factory}` must be an identifier or a dotted name like `React.createElement`"
+                        ),
+                    );
+                }
+                if !is_member_expr(&fragment) {
+                    bad(
+                        "jsx-fragment",
+                        format!(
+                            "`{fragment}` must be an identifier or a dotted name like `React.Fragment`"
+                        ),
+                    );
+                }
+                Some(Jsx::Classic { factory, fragment })
+            }
+            other => {
+                bad(
+                    "jsx",
+                    format!("unknown JSX runtime `{other}` (expected automatic or classic)"),
+                );
+                None
+            }
+        };
+
+        let threads = match self.threads {
+            Some(0) => {
+                errors.borrow_mut().push(Diagnostic::error(
+                    "CONFIG_VALUE",
+                    Category::Config,
+                    "--threads: must be at least 1",
+                ));
+                1
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        };
+
+        let (
+            Some(root),
+            Some(include),
+            Some(exclude),
+            Some(targets),
+            Some(names),
+            Some(sri),
+            Some(jsx),
+        ) = (root, include, exclude, targets, names, sri, jsx)
+        else {
+            return Err(errors.into_inner());
+        };
+        let errors = errors.into_inner();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            root,
+            out,
+            config_file: config_path,
+            cwd,
+            base,
+            include,
+            exclude,
+            targets,
+            targets_query: query,
+            minify: s.minify.unwrap_or(true),
+            names,
+            hash_length,
+            manifest,
+            sri,
+            jsx,
+            css_error_recovery: s.css_error_recovery.unwrap_or(false),
+            threads,
+            source_date_epoch: self.source_date_epoch,
+        })
+    }
+}
+
+fn flag_set(s: &Settings, key: &str) -> bool {
+    match key {
+        "root" => s.root.is_some(),
+        "out" => s.out.is_some(),
+        "base" => s.base.is_some(),
+        "include" => s.include.is_some(),
+        "exclude" => s.exclude.is_some(),
+        "targets" => s.targets.is_some(),
+        "minify" => s.minify.is_some(),
+        "names" => s.names.is_some(),
+        "hash-length" => s.hash_length.is_some(),
+        "manifest" => s.manifest.is_some(),
+        "sri" => s.sri.is_some(),
+        "jsx" => s.jsx.is_some(),
+        "jsx-import-source" => s.jsx_import_source.is_some(),
+        "jsx-factory" => s.jsx_factory.is_some(),
+        "jsx-fragment" => s.jsx_fragment.is_some(),
+        "css-error-recovery" => s.css_error_recovery.is_some(),
+        _ => false,
+    }
+}
+
+fn merge(flags: &Settings, file: &Settings) -> Settings {
+    fn or<T: Clone>(a: &Option<T>, b: &Option<T>) -> Option<T> {
+        a.clone().or_else(|| b.clone())
+    }
+    Settings {
+        root: None,
+        out: None,
+        base: or(&flags.base, &file.base),
+        include: or(&flags.include, &file.include),
+        exclude: or(&flags.exclude, &file.exclude),
+        targets: or(&flags.targets, &file.targets),
+        minify: or(&flags.minify, &file.minify),
+        names: or(&flags.names, &file.names),
+        hash_length: or(&flags.hash_length, &file.hash_length),
+        manifest: or(&flags.manifest, &file.manifest),
+        sri: or(&flags.sri, &file.sri),
+        jsx: or(&flags.jsx, &file.jsx),
+        jsx_import_source: or(&flags.jsx_import_source, &file.jsx_import_source),
+        jsx_factory: or(&flags.jsx_factory, &file.jsx_factory),
+        jsx_fragment: or(&flags.jsx_fragment, &file.jsx_fragment),
+        css_error_recovery: or(&flags.css_error_recovery, &file.css_error_recovery),
+    }
+}
+
+/// Parses `prebake.toml`. Unknown keys and values of the wrong type are
+/// errors that name the key, with a code frame in the file.
+pub fn parse_config(text: &str, shown: &str) -> Result<Settings, Vec<Diagnostic>> {
+    let source: Arc<str> = Arc::from(text);
+    let table: BTreeMap<String, toml::Spanned<toml::Value>> =
+        toml::from_str(text).map_err(|e| {
+            let mut d = Diagnostic::error(
+                "CONFIG_SYNTAX",
+                Category::Config,
+                format!("{shown}: {}", e.message()),
+            )
+            .with_file(shown);
+            if let Some(span) = e.span() {
+                d = d.with_label(Label::new(shown, source.clone(), span));
+            }
+            vec![d]
+        })?;
+
+    let mut s = Settings::default();
+    let mut errors = Vec::new();
+    for (key, value) in &table {
+        let span = value.span();
+        let v = value.get_ref();
+        let fail = |expected: &str| {
+            Diagnostic::error(
+                "CONFIG_VALUE",
+                Category::Config,
+                format!(
+                    "{shown}: key `{key}` must be {expected}, found {}",
+                    v.type_str()
+                ),
+            )
+            .with_label(Label::new(shown, source.clone(), span.clone()))
+        };
+        let string = || {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| fail("a string"))
+        };
+        let boolean = || v.as_bool().ok_or_else(|| fail("true or false"));
+        let strings = || -> Result<Vec<String>, Diagnostic> {
+            match v {
+                toml::Value::String(s) => Ok(vec![s.clone()]),
+                toml::Value::Array(a) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| fail("an array of strings"))
+                    })
+                    .collect(),
+                _ => Err(fail("a string or an array of strings")),
+            }
+        };
+        let result: Result<(), Diagnostic> = (|| {
+            match key.as_str() {
+                "root" => s.root = Some(PathBuf::from(string()?)),
+                "out" => s.out = Some(PathBuf::from(string()?)),
+                "base" => s.base = Some(string()?),
+                "include" => s.include = Some(strings()?),
+                "exclude" => s.exclude = Some(strings()?),
+                "targets" => {
+                    s.targets = Some(match v {
+                        toml::Value::Array(_) => strings()?.join(", "),
+                        _ => string()?,
+                    });
+                }
+                "minify" => s.minify = Some(boolean()?),
+                "names" => s.names = Some(string()?),
+                "hash-length" => {
+                    let n = v
+                        .as_integer()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or_else(|| fail("a positive integer"))?;
+                    s.hash_length = Some(n);
+                }
+                "manifest" => s.manifest = Some(string()?),
+                "sri" => s.sri = Some(string()?),
+                "jsx" => s.jsx = Some(string()?),
+                "jsx-import-source" => s.jsx_import_source = Some(string()?),
+                "jsx-factory" => s.jsx_factory = Some(string()?),
+                "jsx-fragment" => s.jsx_fragment = Some(string()?),
+                "css-error-recovery" => s.css_error_recovery = Some(boolean()?),
+                _ => {
+                    let mut d = Diagnostic::error(
+                        "CONFIG_UNKNOWN_KEY",
+                        Category::Config,
+                        format!("{shown}: unknown key `{key}`"),
+                    )
+                    .with_label(key_label(shown, &source, key, span.clone()))
+                    .with_note(format!("known keys: {}", KEYS.join(", ")));
+                    if let Some(similar) = KEYS.iter().find(|k| similar(k, key)) {
+                        d = d.with_help(format!("did you mean `{similar}`?"));
+                    }
+                    return Err(d);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(d) = result {
+            errors.push(d);
+        }
+    }
+    if errors.is_empty() {
+        Ok(s)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Points at the key itself when it can be found on the value's line.
+fn key_label(
+    shown: &str,
+    source: &Arc<str>,
+    key: &str,
+    value_span: std::ops::Range<usize>,
+) -> Label {
+    let line_start = source[..value_span.start.min(source.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = &source[line_start..value_span.start.min(source.len())];
+    match line.find(key) {
+        Some(i) => Label::new(
+            shown,
+            source.clone(),
+            line_start + i..line_start + i + key.len(),
+        ),
+        None => Label::new(shown, source.clone(), value_span),
+    }
+}
+
+fn similar(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.replace('_', "-").to_ascii_lowercase();
+    let (a, b) = (norm(a), norm(b));
+    if a == b {
+        return true;
+    }
+    // One edit apart.
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let prefix = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let suffix_short = &short[prefix..];
+    let suffix_long = &long[prefix + 1..];
+    if short.len() == long.len() {
+        suffix_short.get(1..) == Some(suffix_long)
+    } else {
+        suffix_short == suffix_long
+    }
+}
+
+fn build_globs(globs: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        if g.starts_with('/') || g.split('/').any(|seg| seg == "..") {
+            return Err(format!("glob `{g}` must be relative to the source root"));
+        }
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("invalid glob `{g}`: {e}"))?;
+        b.add(glob);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+fn is_member_expr(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+}
+
+fn is_clean_relative(p: &str) -> bool {
+    let path = Path::new(p);
+    !p.is_empty()
+        && !p.contains('\\')
+        && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// `base.join(p)` for relative `p`, lexically normalised.
+pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
+    normalize(&base.join(p))
+}
+
+/// Removes `.` and resolves `..` lexically.
+pub(crate) fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Canonicalises the longest existing prefix of `p` and appends the rest, so
+/// an out dir that does not exist yet can still be compared with the root.
+pub(crate) fn canonical_prefix(p: &Path) -> PathBuf {
+    let mut existing = p.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = existing.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (
+            existing.file_name().map(std::ffi::OsStr::to_os_string),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return p.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_renders_and_collapses_empty_dir() {
+        let p = NamePattern::parse(DEFAULT_NAMES).unwrap();
+        assert_eq!(p.render("", "app", "abc", ".js"), "app-abc.js");
+        assert_eq!(
+            p.render("css/x", "site", "abc", ".css"),
+            "css/x/site-abc.css"
+        );
+    }
+
+    #[test]
+    fn pattern_needs_name_and_hash() {
+        assert!(NamePattern::parse("[name][ext]").is_err());
+        assert!(NamePattern::parse("[hash][ext]").is_err());
+        assert!(NamePattern::parse("[dir]/[nme]-[hash]").is_err());
+        assert!(NamePattern::parse("../[name]-[hash]").is_err());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let errs = parse_config("root = \"a\"\nminfy = true\n", "prebake.toml").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        let d = &errs[0];
+        assert_eq!(d.code, "CONFIG_UNKNOWN_KEY");
+        assert!(
+            d.message.contains("`minfy`") && d.message.contains("prebake.toml"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.location(), Some((2, 1)));
+        assert_eq!(d.help.as_deref(), Some("did you mean `minify`?"));
+    }
+
+    #[test]
+    fn bad_value_names_key() {
+        let errs = parse_config("minify = \"yes\"\n", "p.toml").unwrap_err();
+        assert!(errs[0].message.contains("`minify`"), "{}", errs[0].message);
+        assert_eq!(errs[0].location(), Some((1, 10)));
+    }
+
+    #[test]
+    fn similar_keys() {
+        assert!(similar("minify", "minfy"));
+        assert!(similar("hash-length", "hash_length"));
+        assert!(!similar("root", "base"));
+    }
+}

@@ -1,0 +1,653 @@
+//! JavaScript and TypeScript, one file at a time, with swc.
+//!
+//! In: the source text of one file and [`JsOptions`]. Out: the compiled text,
+//! or diagnostics with byte spans.
+//!
+//! Pass order follows swc's own builder: `resolver` → TypeScript strip →
+//! JSX → `preset_env` lowering for the browser targets → inline helpers →
+//! minifier (compress + mangle, with the resolver's marks) or `hygiene` →
+//! `fixer` → codegen. Every job owns its `SourceMap`, `Globals` and
+//! comments, so only plain strings cross threads.
+
+use std::sync::{Arc, Mutex};
+
+use swc_core::common::comments::{Comments, SingleThreadedComments};
+use swc_core::common::errors::{DiagnosticBuilder, Emitter, HANDLER, Handler};
+use swc_core::common::sync::Lrc;
+use swc_core::common::{FileName, GLOBALS, Globals, Mark, SourceFile, SourceMap, Spanned};
+use swc_core::ecma::ast::{EsVersion, Program};
+use swc_core::ecma::codegen::text_writer::{JsWriter, WriteJs, omit_trailing_semi};
+use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter as CodeEmitter};
+use swc_core::ecma::minifier::option::terser::TerserCompressorOptions;
+use swc_core::ecma::minifier::option::{
+    ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions,
+};
+use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::preset_env::{self, Version, Versions};
+use swc_core::ecma::transforms::base::assumptions::Assumptions;
+use swc_core::ecma::transforms::base::fixer::fixer;
+use swc_core::ecma::transforms::base::helpers::{HELPERS, Helpers, inject_helpers};
+use swc_core::ecma::transforms::base::hygiene::hygiene;
+use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::transforms::{react, typescript};
+
+use crate::config::{Jsx, Targets};
+use crate::diagnostics::{Category, Diagnostic, Label};
+use crate::discover::JsKind;
+
+/// Deepest bracket nesting accepted in JS. Real code stays far below; the
+/// bound keeps hostile input from exhausting the stack (which aborts the
+/// process and cannot be caught).
+pub const MAX_NESTING: usize = 1000;
+
+/// Most `else if` clauses accepted in one block (see [`too_deep`]).
+pub const MAX_ELSE_IF: usize = 10_000;
+
+/// Deepest syntax tree accepted: nested expressions (including long
+/// operator chains, which are left-nested), statements, types and JSX. swc's
+/// parser, JSX transform and compressor are quadratic in this depth (a
+/// 9,000-deep `else if` chain or JSX tree takes 44 s), so deeper input is an
+/// error rather than a hang; at this bound the worst shape takes about 2 s.
+pub const MAX_AST_DEPTH: usize = 2_000;
+
+/// Settings of the JS stage, derived once from the config.
+#[derive(Clone)]
+pub struct JsOptions {
+    pub minify: bool,
+    pub jsx: Jsx,
+    pub versions: Versions,
+    /// Lowest ECMAScript level every target runs: the syntax the minifier
+    /// may introduce.
+    pub es: EsVersion,
+}
+
+impl JsOptions {
+    pub fn new(minify: bool, jsx: Jsx, targets: &Targets) -> JsOptions {
+        let (versions, es) = versions_of(targets);
+        JsOptions {
+            minify,
+            jsx,
+            versions,
+            es,
+        }
+    }
+}
+
+/// Converts the shared browser list into swc's form, and finds the lowest
+/// ES level all of them support.
+fn versions_of(targets: &Targets) -> (Versions, EsVersion) {
+    let b = &targets.browsers;
+    let v = |x: Option<u32>| {
+        x.map(|n| Version {
+            major: n >> 16,
+            minor: (n >> 8) & 0xff,
+            patch: n & 0xff,
+        })
+    };
+    let mut versions = Versions::default();
+    versions.android = v(b.android);
+    versions.chrome = v(b.chrome);
+    versions.edge = v(b.edge);
+    versions.firefox = v(b.firefox);
+    versions.ie = v(b.ie);
+    versions.ios = v(b.ios_saf);
+    versions.opera = v(b.opera);
+    versions.safari = v(b.safari);
+    versions.samsung = v(b.samsung);
+
+    // First versions with full support of each level's syntax, per MDN and
+    // caniuse (major << 16 | minor << 8).
+    let levels: [(EsVersion, [u32; 8]); 4] = [
+        // chrome, edge, firefox, safari, ios, opera, samsung, android
+        (
+            EsVersion::Es2022,
+            [94, 94, 93, 16 << 16 | 4 << 8, 16 << 16 | 4 << 8, 80, 17, 94].map(major),
+        ),
+        (
+            EsVersion::Es2020,
+            [80, 80, 80, 14, 14, 67, 13, 80].map(major),
+        ),
+        (
+            EsVersion::Es2017,
+            [58, 16, 53, 11, 11, 45, 7, 58].map(major),
+        ),
+        (
+            EsVersion::Es2015,
+            [51, 15, 54, 10, 10, 38, 5, 51].map(major),
+        ),
+    ];
+    fn major(n: u32) -> u32 {
+        if n > 0xffff { n } else { n << 16 }
+    }
+    let have = [
+        b.chrome, b.edge, b.firefox, b.safari, b.ios_saf, b.opera, b.samsung, b.android,
+    ];
+    let es = if b.ie.is_some() {
+        EsVersion::Es5
+    } else {
+        levels
+            .iter()
+            .find(|(_, min)| have.iter().zip(min).all(|(h, m)| h.is_none_or(|h| h >= *m)))
+            .map_or(EsVersion::Es5, |(es, _)| *es)
+    };
+    (versions, es)
+}
+
+/// Compiles one file. `name` is the logical name (it never reaches the
+/// output), `shown` the path used in diagnostics.
+pub fn compile(
+    name: &str,
+    shown: &str,
+    src: &str,
+    kind: JsKind,
+    opts: &JsOptions,
+) -> Result<String, Vec<Diagnostic>> {
+    let source: Arc<str> = Arc::from(src);
+    if let Some(at) = too_deep(src) {
+        return Err(vec![
+            Diagnostic::error(
+                "JS_NESTING",
+                Category::Input,
+                format!(
+                    "nesting too deep: more than {MAX_NESTING} open brackets, or more than {MAX_ELSE_IF} `else if` in one block"
+                ),
+            )
+            .with_label(Label::new(shown, source, at..at + 1).with_text("limit reached here")),
+        ]);
+    }
+
+    let cm: Lrc<SourceMap> = Lrc::default();
+    let fm = cm.new_source_file(
+        Lrc::new(FileName::Custom(name.to_string())),
+        src.to_string(),
+    );
+    let collected = Arc::new(Mutex::new(Vec::new()));
+    let handler = Handler::with_emitter(
+        true,
+        false,
+        Box::new(Collect {
+            out: collected.clone(),
+        }),
+    );
+    let to_diag = |code: &'static str, msg: String, span: swc_core::common::Span| {
+        let lo = (span.lo.0.saturating_sub(fm.start_pos.0)) as usize;
+        let hi = (span.hi.0.saturating_sub(fm.start_pos.0)) as usize;
+        let mut d = Diagnostic::error(code, Category::Input, msg);
+        if !span.is_dummy() {
+            d = d.with_label(Label::new(shown, source.clone(), lo..hi.max(lo)));
+        } else {
+            d = d.with_file(shown);
+        }
+        d
+    };
+
+    GLOBALS.set(&Globals::new(), || {
+        let comments = SingleThreadedComments::default();
+        let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx);
+        let jsx_syntax = matches!(kind, JsKind::Js | JsKind::Jsx | JsKind::Tsx);
+        let syntax = if is_ts {
+            Syntax::Typescript(TsSyntax {
+                tsx: kind == JsKind::Tsx,
+                decorators: true,
+                ..Default::default()
+            })
+        } else {
+            Syntax::Es(EsSyntax {
+                jsx: jsx_syntax,
+                decorators: true,
+                import_attributes: true,
+                ..Default::default()
+            })
+        };
+
+        // Parse. Recovered errors are real syntax errors: fatal, like @swc/core.
+        let mut recovered = Vec::new();
+        let parsed = parse(&fm, syntax, kind, &comments, &mut recovered);
+        let mut errors: Vec<Diagnostic> = recovered
+            .into_iter()
+            .map(|e| to_diag("JS_PARSE", e.kind().msg().into_owned(), e.span()))
+            .collect();
+        let mut program = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                errors.insert(
+                    0,
+                    to_diag("JS_PARSE", e.kind().msg().into_owned(), e.span()),
+                );
+                return Err(dedupe(errors));
+            }
+        };
+        if !errors.is_empty() {
+            return Err(dedupe(errors));
+        }
+        if let Some(span) = too_complex(&program) {
+            return Err(vec![
+                to_diag(
+                    "JS_NESTING",
+                    format!(
+                        "expression or statement nested deeper than {MAX_AST_DEPTH} levels; \
+                     the optimiser's cost grows with the square of this depth"
+                    ),
+                    span,
+                )
+                .with_help("split the expression (long `a + b + …` chains count as nesting)"),
+            ]);
+        }
+        let is_module = matches!(program, Program::Module(_));
+
+        let legal = legal_comments(&comments);
+        let unresolved_mark = Mark::new();
+        let top_level_mark = Mark::new();
+        let program = HELPERS.set(&Helpers::new(false), || {
+            HANDLER.set(&handler, || {
+                program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
+                if is_ts {
+                    let ts_config = typescript::Config {
+                        native_class_properties: true,
+                        ..Default::default()
+                    };
+                    match (&opts.jsx, kind) {
+                        (Jsx::Classic { factory, fragment }, JsKind::Tsx) => {
+                            program.mutate(typescript::tsx(
+                                cm.clone(),
+                                ts_config,
+                                typescript::TsxConfig {
+                                    pragma: Some(factory.clone().into()),
+                                    pragma_frag: Some(fragment.clone().into()),
+                                },
+                                &comments,
+                                unresolved_mark,
+                                top_level_mark,
+                            ));
+                        }
+                        _ => program.mutate(typescript::typescript(
+                            ts_config,
+                            unresolved_mark,
+                            top_level_mark,
+                        )),
+                    }
+                }
+                if jsx_syntax {
+                    let options = match &opts.jsx {
+                        Jsx::Automatic { import_source } => react::Options {
+                            runtime: Some(react::Runtime::Automatic),
+                            import_source: Some(import_source.as_str().into()),
+                            development: Some(false),
+                            ..Default::default()
+                        },
+                        Jsx::Classic { factory, fragment } => react::Options {
+                            runtime: Some(react::Runtime::Classic),
+                            pragma: Some(factory.clone().into()),
+                            pragma_frag: Some(fragment.clone().into()),
+                            development: Some(false),
+                            ..Default::default()
+                        },
+                    };
+                    program.mutate(react::react(
+                        cm.clone(),
+                        Some(&comments),
+                        options,
+                        top_level_mark,
+                        unresolved_mark,
+                    ));
+                }
+                let env = preset_env::Config {
+                    targets: Some(preset_env::Targets::Versions(opts.versions.clone())),
+                    ..Default::default()
+                };
+                program.mutate(preset_env::transform_from_env(
+                    unresolved_mark,
+                    Some(&comments),
+                    env.into(),
+                    Assumptions::default(),
+                ));
+                program.mutate(inject_helpers(unresolved_mark));
+                if opts.minify {
+                    let mut compress = TerserCompressorOptions::default().into_config(cm.clone());
+                    compress.module = is_module;
+                    compress.ecma = opts.es;
+                    if is_module {
+                        compress.top_level = Some(TopLevelOptions { functions: true });
+                    }
+                    program = swc_core::ecma::minifier::optimize(
+                        program,
+                        cm.clone(),
+                        Some(&comments),
+                        None,
+                        &MinifyOptions {
+                            compress: Some(compress),
+                            mangle: Some(MangleOptions {
+                                top_level: Some(is_module),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        },
+                        &ExtraOptions {
+                            unresolved_mark,
+                            top_level_mark,
+                            mangle_name_cache: None,
+                        },
+                    );
+                } else {
+                    program.mutate(hygiene());
+                }
+                program.mutate(fixer(Some(&comments)));
+                program
+            })
+        });
+
+        let transform_errors: Vec<Diagnostic> = collected
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(msg, span)| to_diag("JS_TRANSFORM", msg, span))
+            .collect();
+        if !transform_errors.is_empty() {
+            return Err(transform_errors);
+        }
+
+        let mut code = Vec::with_capacity(src.len() / 2);
+        {
+            let writer = JsWriter::new(cm.clone(), "\n", &mut code, None);
+            let wr: Box<dyn WriteJs> = if opts.minify {
+                Box::new(omit_trailing_semi(writer))
+            } else {
+                Box::new(writer)
+            };
+            let mut emitter = CodeEmitter {
+                cfg: CodegenConfig::default()
+                    .with_minify(opts.minify)
+                    .with_target(opts.es)
+                    .with_ascii_only(true)
+                    .with_omit_last_semi(opts.minify),
+                cm: cm.clone(),
+                comments: if opts.minify {
+                    None
+                } else {
+                    Some(&comments as &dyn Comments)
+                },
+                wr,
+            };
+            if let Err(e) = emitter.emit_program(&program) {
+                return Err(vec![
+                    Diagnostic::error(
+                        "JS_CODEGEN",
+                        Category::Internal,
+                        format!("cannot print: {e}"),
+                    )
+                    .with_file(shown),
+                ]);
+            }
+        }
+        let code = String::from_utf8(code).map_err(|_| {
+            vec![
+                Diagnostic::error(
+                    "JS_CODEGEN",
+                    Category::Internal,
+                    "printer produced invalid UTF-8",
+                )
+                .with_file(shown),
+            ]
+        })?;
+        let mut out = String::with_capacity(code.len() + 1);
+        if opts.minify {
+            // Minified output drops comments except legal ones, which go
+            // first (esbuild keeps them too).
+            for c in legal {
+                out.push_str(&c);
+                out.push('\n');
+            }
+        }
+        out.push_str(&code);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        Ok(out)
+    })
+}
+
+/// The span where the syntax tree first gets deeper than [`MAX_AST_DEPTH`].
+fn too_complex(program: &Program) -> Option<swc_core::common::Span> {
+    use swc_core::ecma::ast::{Expr, JSXElement, Stmt, TsType};
+    use swc_core::ecma::visit::{Visit, VisitWith};
+
+    struct Depth {
+        depth: usize,
+        hit: Option<swc_core::common::Span>,
+    }
+    impl Depth {
+        fn enter<N: VisitWith<Self> + Spanned>(&mut self, n: &N) {
+            if self.hit.is_some() {
+                return;
+            }
+            self.depth += 1;
+            if self.depth > MAX_AST_DEPTH {
+                self.hit = Some(n.span());
+            } else {
+                n.visit_children_with(self);
+            }
+            self.depth -= 1;
+        }
+    }
+    impl Visit for Depth {
+        fn visit_expr(&mut self, n: &Expr) {
+            self.enter(n);
+        }
+        fn visit_stmt(&mut self, n: &Stmt) {
+            self.enter(n);
+        }
+        fn visit_ts_type(&mut self, n: &TsType) {
+            self.enter(n);
+        }
+        fn visit_jsx_element(&mut self, n: &JSXElement) {
+            self.enter(n);
+        }
+    }
+    let mut d = Depth {
+        depth: 0,
+        hit: None,
+    };
+    program.visit_with(&mut d);
+    d.hit
+}
+
+fn parse(
+    fm: &SourceFile,
+    syntax: Syntax,
+    kind: JsKind,
+    comments: &SingleThreadedComments,
+    recovered: &mut Vec<swc_core::ecma::parser::error::Error>,
+) -> Result<Program, swc_core::ecma::parser::error::Error> {
+    use swc_core::ecma::parser::{
+        parse_file_as_module, parse_file_as_program, parse_file_as_script,
+    };
+    let c: Option<&dyn Comments> = Some(comments);
+    match kind {
+        JsKind::Mjs => {
+            parse_file_as_module(fm, syntax, EsVersion::latest(), c, recovered).map(Program::Module)
+        }
+        JsKind::Cjs => {
+            parse_file_as_script(fm, syntax, EsVersion::latest(), c, recovered).map(Program::Script)
+        }
+        _ => parse_file_as_program(fm, syntax, EsVersion::latest(), c, recovered),
+    }
+}
+
+/// `/*! ... */`, `@license` and `@preserve` comments, in source order.
+fn legal_comments(comments: &SingleThreadedComments) -> Vec<String> {
+    use swc_core::common::comments::CommentKind;
+    let (leading, trailing) = comments.borrow_all();
+    let mut all: Vec<_> = leading
+        .values()
+        .chain(trailing.values())
+        .flatten()
+        .filter(|c| {
+            c.text.starts_with('!') || c.text.contains("@license") || c.text.contains("@preserve")
+        })
+        .map(|c| {
+            let text = match c.kind {
+                CommentKind::Block => format!("/*{}*/", c.text),
+                CommentKind::Line => format!("//{}", c.text),
+            };
+            (c.span.lo, text)
+        })
+        .collect();
+    all.sort();
+    all.dedup_by(|a, b| a.1 == b.1);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
+fn dedupe(mut v: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    v.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+    v.dedup_by(|a, b| {
+        a.message == b.message
+            && a.labels.first().map(|l| &l.span) == b.labels.first().map(|l| &l.span)
+    });
+    v
+}
+
+/// Collects swc's transform diagnostics as (message, span).
+struct Collect {
+    out: Arc<Mutex<Vec<(String, swc_core::common::Span)>>>,
+}
+
+impl Emitter for Collect {
+    fn emit(&mut self, db: &mut DiagnosticBuilder<'_>) {
+        use swc_core::common::errors::Level;
+        if !matches!(
+            db.level,
+            Level::Bug | Level::Fatal | Level::PhaseFatal | Level::Error
+        ) {
+            return;
+        }
+        let span = db.span.primary_span().unwrap_or_default();
+        if let Ok(mut v) = self.out.lock() {
+            v.push((db.message(), span));
+        }
+    }
+}
+
+/// Byte offset where bracket nesting first exceeds [`MAX_NESTING`], if it
+/// does. Strings, template text and comments are skipped; regular
+/// expressions are not recognised, which can only miscount by the brackets a
+/// regex holds.
+pub fn too_deep(src: &str) -> Option<usize> {
+    let b = src.as_bytes();
+    let mut depth: usize = 0;
+    // Stack of open template literals' brace depths.
+    let mut templates: Vec<usize> = Vec::new();
+    // `else if` seen per bracket depth: swc's parser is quadratic in the
+    // length of an `else if` chain, before any AST check can run.
+    let mut else_ifs: Vec<usize> = vec![0];
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+                else_ifs.truncate(depth);
+                else_ifs.push(0);
+            }
+            b'e' if b[i..].starts_with(b"else") && (i == 0 || !is_ident_byte(b[i - 1])) => {
+                let mut j = i + 4;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if b[j..].starts_with(b"if") && !b.get(j + 2).is_some_and(|&c| is_ident_byte(c)) {
+                    if let Some(n) = else_ifs.get_mut(depth) {
+                        *n += 1;
+                        if *n > MAX_ELSE_IF {
+                            return Some(i);
+                        }
+                    }
+                }
+                i = j;
+                continue;
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'}' => {
+                if templates.last() == Some(&depth) {
+                    templates.pop();
+                    depth = depth.saturating_sub(1);
+                    i = skip_template(b, i + 1, &mut templates, &mut depth);
+                    continue;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b'\'' | b'"' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i = skip_template(b, i + 1, &mut templates, &mut depth);
+                if depth > MAX_NESTING {
+                    return Some(i.min(b.len().saturating_sub(1)));
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// Skips template text from `i` to the closing backtick or to a `${`, which
+/// opens a substitution (pushed on `templates`). Returns the next index.
+fn skip_template(b: &[u8], mut i: usize, templates: &mut Vec<usize>, depth: &mut usize) -> usize {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'`' => return i + 1,
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                *depth += 1;
+                templates.push(*depth);
+                return i + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_but_not_strings_or_comments() {
+        let deep = "(".repeat(MAX_NESTING + 1);
+        assert_eq!(too_deep(&deep), Some(MAX_NESTING));
+        let ok = format!("'{}' // {}\n/* {} */ `{}`", deep, deep, deep, deep);
+        assert_eq!(too_deep(&ok), None);
+        let nested_tpl = "`${`${`${1}`}`}`";
+        assert_eq!(too_deep(nested_tpl), None);
+        let chain = "if (a) b; else ".repeat(MAX_ELSE_IF + 2);
+        assert!(too_deep(&chain).is_some());
+        let separate = "{ if (a) b; else if (c) d; }\n".repeat(MAX_ELSE_IF + 1);
+        assert_eq!(too_deep(&separate), None);
+        assert_eq!(too_deep("elsewhere; x.else_if = 1; else iffy"), None);
+    }
+}

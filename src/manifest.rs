@@ -1,0 +1,333 @@
+//! The manifest schema (version 1): written by the builder, read strictly by
+//! `prebake check` and by running apps.
+//!
+//! This module needs only serde, serde_json, sha2 and base64, so apps can
+//! read manifests without compiling swc or lightningcss.
+//!
+//! ```json
+//! {
+//!   "assets": {
+//!     "app.ts": {
+//!       "file": "app-3f2a9c0d1e4b5a69.js",
+//!       "integrity": "sha384-…",
+//!       "size": 1234,
+//!       "type": "text/javascript"
+//!     }
+//!   },
+//!   "base": "/assets/",
+//!   "digest": "sha256-…",
+//!   "version": 1
+//! }
+//! ```
+//!
+//! Keys are sorted at every level. `digest` is the SHA-256 of the compact
+//! JSON serialisation of the manifest without the `digest` key; a reader
+//! recomputes it, so truncation or a flipped bit is an error, never a
+//! partial map.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+
+/// The schema version this crate writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A release: logical names to fingerprinted files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Logical name (path relative to the source root, with `/`) to entry.
+    pub assets: BTreeMap<String, Entry>,
+    /// Public URL prefix of the out dir, ending in `/`.
+    pub base: String,
+    /// `sha256-<base64>` of the manifest without this key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
+    /// Schema version, always [`VERSION`].
+    pub version: u32,
+}
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Path relative to the out dir (and to `base`), with `/`.
+    pub file: String,
+    /// Subresource-integrity value: `sha384-<base64>` by default.
+    pub integrity: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type.
+    #[serde(rename = "type")]
+    pub content_type: String,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug)]
+pub enum ManifestError {
+    Io(std::io::Error),
+    /// Not valid JSON, or not this schema; carries serde_json's line and column.
+    Parse {
+        message: String,
+        line: usize,
+        column: usize,
+    },
+    /// Parsed, but a value is wrong.
+    Invalid(String),
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::Io(e) => write!(f, "{e}"),
+            ManifestError::Parse {
+                message,
+                line,
+                column,
+            } => write!(f, "{message} at line {line} column {column}"),
+            ManifestError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+impl Manifest {
+    /// An empty manifest with this base.
+    pub fn new(base: impl Into<String>) -> Manifest {
+        Manifest {
+            assets: BTreeMap::new(),
+            base: base.into(),
+            digest: String::new(),
+            version: VERSION,
+        }
+    }
+
+    /// Serialises with sorted keys, two-space indent, the digest filled in,
+    /// and a final newline.
+    pub fn to_json(&self) -> String {
+        let mut m = self.clone();
+        m.digest = m.compute_digest();
+        let mut s = serde_json::to_string_pretty(&m).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    fn compute_digest(&self) -> String {
+        let mut bare = self.clone();
+        bare.digest = String::new();
+        let compact = serde_json::to_vec(&bare).unwrap_or_default();
+        format!(
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&compact))
+        )
+    }
+
+    /// Parses strictly: unknown keys, duplicate keys, a wrong version, a
+    /// digest mismatch or an unsafe file name are errors.
+    pub fn from_json(text: &str) -> Result<Manifest, ManifestError> {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| ManifestError::Parse {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        })?;
+        if m.version != VERSION {
+            return Err(ManifestError::Invalid(format!(
+                "manifest version {} is not supported (this reader knows version {VERSION})",
+                m.version
+            )));
+        }
+        if m.digest.is_empty() {
+            return Err(ManifestError::Invalid("manifest has no digest".into()));
+        }
+        if m.digest != m.compute_digest() {
+            return Err(ManifestError::Invalid(
+                "manifest digest does not match its content: the file is corrupt or was edited"
+                    .into(),
+            ));
+        }
+        // serde_json keeps the last of duplicate keys; count them instead.
+        let keys = count_asset_keys(text);
+        if keys != m.assets.len() {
+            return Err(ManifestError::Invalid(format!(
+                "manifest lists {keys} assets but only {} distinct names",
+                m.assets.len()
+            )));
+        }
+        for (name, e) in &m.assets {
+            if !is_safe_relative(&e.file) {
+                return Err(ManifestError::Invalid(format!(
+                    "asset `{name}`: file `{}` is not a relative path inside the release",
+                    e.file
+                )));
+            }
+            if Integrity::parse(&e.integrity).is_none() {
+                return Err(ManifestError::Invalid(format!(
+                    "asset `{name}`: malformed integrity `{}`",
+                    e.integrity
+                )));
+            }
+        }
+        Ok(m)
+    }
+
+    /// Reads and parses a manifest file. Never writes.
+    pub fn load(path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(ManifestError::Io)?;
+        Manifest::from_json(&text)
+    }
+
+    /// The public URL of a logical name: `base` + `file`.
+    pub fn url(&self, logical: &str) -> Option<String> {
+        self.assets
+            .get(logical)
+            .map(|e| format!("{}{}", self.base, e.file))
+    }
+}
+
+/// Counts the entries of the `assets` object at the lexical level, to catch
+/// duplicate keys that serde_json would merge.
+fn count_asset_keys(text: &str) -> usize {
+    struct Count(usize);
+    impl<'de> Deserialize<'de> for Count {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Count;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Count, A::Error> {
+                    let mut n = 0;
+                    while map
+                        .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                        .is_some()
+                    {
+                        n += 1;
+                    }
+                    Ok(Count(n))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    #[derive(Deserialize)]
+    struct Outer {
+        assets: Count,
+    }
+    serde_json::from_str::<Outer>(text).map_or(usize::MAX, |o| o.assets.0)
+}
+
+/// A relative path with `/` and no `.`, `..` or empty segments.
+pub fn is_safe_relative(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && !p.contains('\0')
+        && p.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+/// A parsed subresource-integrity value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Integrity {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Integrity {
+    /// Parses `alg-base64`, checking the digest length.
+    pub fn parse(s: &str) -> Option<Integrity> {
+        let (alg, b64) = s.split_once('-')?;
+        let (kind, len) = match alg {
+            "sha256" => (Integrity::Sha256, 32),
+            "sha384" => (Integrity::Sha384, 48),
+            "sha512" => (Integrity::Sha512, 64),
+            _ => return None,
+        };
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        (bytes.len() == len).then_some(kind)
+    }
+
+    /// `alg-base64` of `bytes`.
+    pub fn compute(self, bytes: &[u8]) -> String {
+        let (name, digest) = match self {
+            Integrity::Sha256 => ("sha256", Sha256::digest(bytes).to_vec()),
+            Integrity::Sha384 => ("sha384", Sha384::digest(bytes).to_vec()),
+            Integrity::Sha512 => ("sha512", Sha512::digest(bytes).to_vec()),
+        };
+        format!(
+            "{name}-{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        let mut m = Manifest::new("/assets/");
+        for (name, file) in [
+            ("app.js", "app-0123456789abcdef.js"),
+            ("a b.css", "a b-0123456789abcdef.css"),
+        ] {
+            m.assets.insert(
+                name.into(),
+                Entry {
+                    file: file.into(),
+                    integrity: Integrity::Sha384.compute(name.as_bytes()),
+                    size: 3,
+                    content_type: "text/javascript".into(),
+                },
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn round_trips_with_sorted_keys() {
+        let m = sample();
+        let text = m.to_json();
+        let back = Manifest::from_json(&text).unwrap();
+        assert_eq!(back.assets, m.assets);
+        let a = text.find("\"a b.css\"").unwrap();
+        let b = text.find("\"app.js\"").unwrap();
+        assert!(a < b);
+        assert!(text.find("\"assets\"").unwrap() < text.find("\"version\"").unwrap());
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let text = sample().to_json();
+        for i in 0..text.len() - 1 {
+            if text.is_char_boundary(i) {
+                assert!(
+                    Manifest::from_json(&text[..i]).is_err(),
+                    "prefix {i} parsed"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let text = sample().to_json().replace("\"a b.css\"", "\"app.js\"");
+        assert!(Manifest::from_json(&text).is_err());
+    }
+
+    #[test]
+    fn unsafe_files_are_errors() {
+        for bad in ["../x.js", "/etc/passwd", "a//b", "a\\b", ""] {
+            assert!(!is_safe_relative(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Emit: writes a release into the out dir atomically.
+//!
+//! In: finished assets and the manifest. Out: files on disk.
+//!
+//! * Every file is written under a temporary name (`.prebake-tmp-*`) in the
+//!   out dir, made read-only (0444), fsynced, and renamed into place. The
+//!   directories are fsynced after the renames.
+//! * The manifest is written the same way, and renamed last: a reader sees
+//!   the complete old release or the complete new one, never a mix.
+//! * Files of earlier releases stay; an output that already exists with the
+//!   same bytes is kept as it is.
+//! * An exclusive `flock` on `.prebake.lock` serialises builds into one out
+//!   dir; the kernel releases it if the holder dies. The holder removes
+//!   temporary files left by killed builds.
+//! * Nothing is written outside the out dir: every directory on the way to
+//!   an output must be a real directory, not a symlink.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostics::{Category, Diagnostic};
+
+/// Prefix of our temporary files.
+pub const TEMP_PREFIX: &str = ".prebake-tmp-";
+/// Name of the lock file in the out dir.
+pub const LOCK_FILE: &str = ".prebake.lock";
+/// Mode of every output file.
+pub const FILE_MODE: u32 = 0o444;
+/// Mode of every directory prebake creates.
+pub const DIR_MODE: u32 = 0o755;
+
+/// Held for the whole build; dropping it releases the lock.
+pub struct OutLock {
+    _file: File,
+}
+
+fn io_error(cfg: &Config, what: &str, path: &Path, e: &std::io::Error) -> Diagnostic {
+    let shown = cfg.display_path(path);
+    Diagnostic::error("IO", Category::Io, format!("cannot {what} {shown}: {e}")).with_file(shown)
+}
+
+/// Creates the out dir and takes the build lock, calling `on_wait` once if
+/// another build holds it.
+pub fn lock(cfg: &Config, on_wait: &mut dyn FnMut(&Path)) -> Result<OutLock, Diagnostic> {
+    create_out_dir(cfg)?;
+    let path = cfg.out.join(LOCK_FILE);
+    if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(Diagnostic::error(
+            "OUT_UNSAFE",
+            Category::Io,
+            format!(
+                "{} is not a regular file; refusing to use it as the lock",
+                cfg.display_path(&path)
+            ),
+        ));
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error(cfg, "open lock file", &path, &e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            on_wait(&cfg.out);
+            file.lock().map_err(|e| io_error(cfg, "lock", &path, &e))?;
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io_error(cfg, "lock", &path, &e)),
+    }
+    remove_stale_temps(cfg);
+    Ok(OutLock { _file: file })
+}
+
+/// Removes temporary files of builds that were killed. Only called with the
+/// lock held, so no live build owns them.
+fn remove_stale_temps(cfg: &Config) {
+    if let Ok(rd) = fs::read_dir(&cfg.out) {
+        for entry in rd.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Creates the out dir (and its parents, as the user named them).
+fn create_out_dir(cfg: &Config) -> Result<(), Diagnostic> {
+    fs::create_dir_all(&cfg.out).map_err(|e| io_error(cfg, "create out dir", &cfg.out, &e))?;
+    if !cfg.out.is_dir() {
+        return Err(io_error(
+            cfg,
+            "use out dir",
+            &cfg.out,
+            &std::io::Error::other("not a directory"),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the directories of `rel` (relative to the out dir) with
+/// [`DIR_MODE`]. Every existing component must be a real directory, never a
+/// symlink, so no write can leave the out dir.
+fn create_dirs(cfg: &Config, rel: &Path) -> Result<(), Diagnostic> {
+    let mut p = cfg.out.clone();
+    for part in rel.components() {
+        p.push(part);
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(Diagnostic::error(
+                    "OUT_UNSAFE",
+                    Category::Io,
+                    format!(
+                        "{} is in the way: expected a directory, found a file or symlink",
+                        cfg.display_path(&p)
+                    ),
+                ));
+            }
+            Err(_) => match fs::create_dir(&p) {
+                Ok(()) => {
+                    let _ = fs::set_permissions(&p, fs::Permissions::from_mode(DIR_MODE));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // A parallel writer made it; check what it is.
+                    if !fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                        return Err(io_error(cfg, "create directory", &p, &e));
+                    }
+                }
+                Err(e) => return Err(io_error(cfg, "create directory", &p, &e)),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// What to write: a path relative to the out dir and its bytes.
+pub struct OutFile<'a> {
+    pub rel: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Counts of a write.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriteStats {
+    pub written: usize,
+    pub reused: usize,
+}
+
+/// Writes all files, then the manifest last. Requires the lock.
+pub fn write_release(
+    cfg: &Config,
+    _lock: &OutLock,
+    files: &[OutFile<'_>],
+    manifest: &[u8],
+) -> Result<WriteStats, Vec<Diagnostic>> {
+    let mtime = cfg
+        .source_date_epoch
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+    let results: Vec<Result<Option<PathBuf>, Diagnostic>> = files
+        .par_iter()
+        .map(|f| put(cfg, f.rel, f.bytes, mtime))
+        .collect();
+    let mut errors = Vec::new();
+    let mut dirs = BTreeSet::new();
+    let mut stats = WriteStats::default();
+    for r in results {
+        match r {
+            Ok(Some(dir)) => {
+                stats.written += 1;
+                dirs.insert(dir);
+            }
+            Ok(None) => stats.reused += 1,
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Renames are durable only once their directories are synced.
+    for d in &dirs {
+        sync_dir(cfg, d).map_err(|d| vec![d])?;
+    }
+    // The manifest is always rewritten: it is the commit point.
+    let manifest_dir = put_file(cfg, &cfg.manifest, manifest, mtime).map_err(|d| vec![d])?;
+    sync_dir(cfg, &manifest_dir).map_err(|d| vec![d])?;
+    Ok(stats)
+}
+
+fn sync_dir(cfg: &Config, dir: &Path) -> Result<(), Diagnostic> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_error(cfg, "sync directory", dir, &e))
+}
+
+/// Writes one output unless the same bytes are already there. Returns the
+/// directory to sync when it wrote.
+fn put(
+    cfg: &Config,
+    rel: &str,
+    bytes: &[u8],
+    mtime: Option<SystemTime>,
+) -> Result<Option<PathBuf>, Diagnostic> {
+    let target = cfg.out.join(rel);
+    if let Ok(m) = fs::symlink_metadata(&target)
+        && m.is_file()
+        && m.len() == bytes.len() as u64
+        && fs::read(&target).is_ok_and(|old| old == bytes)
+    {
+        return Ok(None);
+    }
+    put_file(cfg, rel, bytes, mtime).map(Some)
+}
+
+/// temp file → 0444 → mtime → fsync → rename. Returns the target's directory.
+fn put_file(
+    cfg: &Config,
+    rel: &str,
+    bytes: &[u8],
+    mtime: Option<SystemTime>,
+) -> Result<PathBuf, Diagnostic> {
+    let target = cfg.out.join(rel);
+    let rel_dir = Path::new(rel).parent().unwrap_or(Path::new(""));
+    create_dirs(cfg, rel_dir)?;
+    let dir = cfg.out.join(rel_dir);
+    if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+        return Err(Diagnostic::error(
+            "OUT_UNSAFE",
+            Category::Io,
+            format!(
+                "{} is a directory in the way of an output",
+                cfg.display_path(&target)
+            ),
+        ));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(&cfg.out)
+        .map_err(|e| io_error(cfg, "create a temporary file in", &cfg.out, &e))?;
+    let fail = |e: std::io::Error| io_error(cfg, "write", &target, &e);
+    tmp.write_all(bytes).map_err(fail)?;
+    let file = tmp.as_file();
+    file.set_permissions(fs::Permissions::from_mode(FILE_MODE))
+        .map_err(fail)?;
+    if let Some(t) = mtime {
+        file.set_modified(t).map_err(fail)?;
+    }
+    file.sync_all().map_err(fail)?;
+    tmp.persist(&target).map_err(|e| fail(e.error))?;
+    Ok(dir)
+}

@@ -1,0 +1,347 @@
+//! The only place that sequences the stages:
+//!
+//! ```text
+//! Options --resolve--> Config
+//! lock(out dir)
+//! discover(&Config)          -> Vec<Source>     sorted
+//! check_collisions           -> names are unique
+//! compile (rayon, big stacks, catch_unwind per file) -> bytes per source
+//! fingerprint                -> names, integrity, manifest
+//! write_release              -> files, then the manifest, atomically
+//! ```
+//!
+//! A build with any error writes nothing: the previous release stays.
+
+use std::cell::{Cell, RefCell};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, Options};
+use crate::css::{self, CssOptions};
+use crate::diagnostics::{Category, Diagnostic};
+use crate::discover::{self, Kind, Source};
+use crate::fingerprint;
+use crate::js::{self, JsOptions};
+use crate::manifest::{Entry, Manifest};
+use crate::output::{self, OutFile};
+
+/// Stack size of compile threads. swc and lightningcss recurse about 3 KiB
+/// per nesting level and a stack overflow aborts the process, so the stack
+/// is large (it is virtual memory: only touched pages are committed) and
+/// nesting is bounded before parsing.
+pub const STACK_SIZE: usize = 1 << 30;
+
+/// Things a build reports while it runs, for the edges to show.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Another build holds the out dir's lock; this one waits for it.
+    WaitingForLock { out: &'a Path },
+}
+
+/// One output of a build.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub logical: String,
+    /// Path relative to the out dir.
+    pub file: String,
+    pub kind: Kind,
+    pub entry: Entry,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub js: usize,
+    pub css: usize,
+    pub other: usize,
+    pub written: usize,
+    pub reused: usize,
+    pub millis: u128,
+}
+
+/// Everything a build produced. No printing happened.
+#[derive(Debug, Default)]
+pub struct BuildOutput {
+    /// The release's manifest when the build succeeded.
+    pub manifest: Option<Manifest>,
+    /// Path of the manifest that was written.
+    pub manifest_path: Option<PathBuf>,
+    pub assets: Vec<Asset>,
+    /// Errors and warnings, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every input file read (absolute paths), for rerun-if-changed.
+    pub inputs: Vec<PathBuf>,
+    pub stats: Stats,
+}
+
+impl BuildOutput {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// 0 success, 1 build errors, 2 configuration or I/O failure.
+    pub fn exit_code(&self) -> u8 {
+        exit_code(&self.diagnostics)
+    }
+}
+
+/// 0 success, 1 build errors, 2 configuration or I/O failure.
+pub fn exit_code(diags: &[Diagnostic]) -> u8 {
+    let errors = || diags.iter().filter(|d| d.is_error());
+    if errors().any(|d| matches!(d.category, Category::Config | Category::Io)) {
+        2
+    } else if errors().next().is_some() {
+        1
+    } else {
+        0
+    }
+}
+
+/// Runs a build. See [`build_with`] for progress events.
+pub fn build(opts: &Options) -> BuildOutput {
+    build_with(opts, &mut |_| {})
+}
+
+/// Runs a build, reporting progress through `on_event`.
+pub fn build_with(opts: &Options, on_event: &mut dyn FnMut(Event<'_>)) -> BuildOutput {
+    let started = Instant::now();
+    let mut out = BuildOutput::default();
+    let cfg = match opts.resolve() {
+        Ok(c) => c,
+        Err(diags) => {
+            out.diagnostics = diags;
+            return out;
+        }
+    };
+    run(&cfg, &mut out, on_event);
+    out.stats.millis = started.elapsed().as_millis();
+    out
+}
+
+fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>)) {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .stack_size(STACK_SIZE)
+        .thread_name(|i| format!("prebake-{i}"))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            out.diagnostics.push(Diagnostic::error(
+                "IO",
+                Category::Io,
+                format!("cannot start worker threads: {e}"),
+            ));
+            return;
+        }
+    };
+
+    let lock = match output::lock(cfg, &mut |dir| on_event(Event::WaitingForLock { out: dir })) {
+        Ok(l) => l,
+        Err(d) => {
+            out.diagnostics.push(d);
+            return;
+        }
+    };
+
+    let sources = match discover::discover(cfg) {
+        Ok(s) => s,
+        Err(diags) => {
+            out.diagnostics = diags;
+            return;
+        }
+    };
+    out.inputs = sources.iter().map(|s| s.path.clone()).collect();
+    let collisions = fingerprint::check_collisions(cfg, &sources);
+    if !collisions.is_empty() {
+        out.diagnostics = collisions;
+        return;
+    }
+
+    let js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), &cfg.targets);
+    let css_opts = CssOptions {
+        minify: cfg.minify,
+        targets: cfg.targets,
+        error_recovery: cfg.css_error_recovery,
+    };
+    install_panic_hook();
+    let compiled: Vec<(Result<Vec<u8>, Vec<Diagnostic>>, Vec<Diagnostic>)> = pool.install(|| {
+        sources
+            .par_iter()
+            .map(|src| compile_one(cfg, src, &js_opts, &css_opts))
+            .collect()
+    });
+
+    let mut assets = Vec::with_capacity(sources.len());
+    let mut bytes_of = Vec::with_capacity(sources.len());
+    for (src, (result, warnings)) in sources.iter().zip(compiled) {
+        out.diagnostics.extend(warnings);
+        match result {
+            Ok(bytes) => {
+                let hash = fingerprint::sha256_hex(&bytes);
+                let file = fingerprint::output_name(cfg, src, &hash[..cfg.hash_length]);
+                let entry = Entry {
+                    content_type: fingerprint::mime_type(&file),
+                    integrity: fingerprint::integrity(cfg.sri, &bytes),
+                    size: bytes.len() as u64,
+                    file: file.clone(),
+                };
+                match src.kind {
+                    Kind::Js(_) => out.stats.js += 1,
+                    Kind::Css => out.stats.css += 1,
+                    Kind::Static => out.stats.other += 1,
+                }
+                assets.push(Asset {
+                    logical: src.logical.clone(),
+                    file,
+                    kind: src.kind,
+                    entry,
+                });
+                bytes_of.push(bytes);
+            }
+            Err(diags) => out.diagnostics.extend(diags),
+        }
+    }
+    if out.has_errors() {
+        return;
+    }
+
+    let mut manifest = Manifest::new(cfg.base.clone());
+    for a in &assets {
+        manifest.assets.insert(a.logical.clone(), a.entry.clone());
+    }
+    let json = manifest.to_json();
+    let files: Vec<OutFile<'_>> = assets
+        .iter()
+        .zip(&bytes_of)
+        .map(|(a, b)| OutFile {
+            rel: &a.file,
+            bytes: b,
+        })
+        .collect();
+    let written = pool.install(|| output::write_release(cfg, &lock, &files, json.as_bytes()));
+    drop(lock);
+    match written {
+        Ok(stats) => {
+            out.stats.written = stats.written;
+            out.stats.reused = stats.reused;
+            out.manifest_path = Some(cfg.out.join(&cfg.manifest));
+            out.manifest = Manifest::from_json(&json).ok();
+            out.assets = assets;
+        }
+        Err(diags) => out.diagnostics.extend(diags),
+    }
+}
+
+/// Reads and compiles one source. Returns the output bytes (or errors) and
+/// any warnings. A panic in a compiler becomes an `INTERNAL` error.
+fn compile_one(
+    cfg: &Config,
+    src: &Source,
+    js_opts: &JsOptions,
+    css_opts: &CssOptions,
+) -> (Result<Vec<u8>, Vec<Diagnostic>>, Vec<Diagnostic>) {
+    let shown = cfg.display_path(&src.path);
+    let bytes = match std::fs::read(&src.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                Err(vec![
+                    Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
+                        .with_file(shown),
+                ]),
+                Vec::new(),
+            );
+        }
+    };
+    if src.kind == Kind::Static {
+        return (Ok(bytes), Vec::new());
+    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
+        Err(e) => {
+            return (
+                Err(vec![
+                    Diagnostic::error(
+                        "ENCODING",
+                        Category::Input,
+                        format!(
+                            "{shown} is not valid UTF-8 (invalid byte at offset {})",
+                            e.valid_up_to()
+                        ),
+                    )
+                    .with_file(shown)
+                    .with_help("save the file as UTF-8"),
+                ]),
+                Vec::new(),
+            );
+        }
+    };
+
+    IN_JOB.with(|f| f.set(true));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match src.kind {
+        Kind::Js(kind) => (
+            js::compile(&src.logical, &shown, text, kind, js_opts).map(String::into_bytes),
+            Vec::new(),
+        ),
+        Kind::Css => match css::compile(&src.logical, &shown, text, css_opts) {
+            Ok(o) => (Ok(o.code.into_bytes()), o.warnings),
+            Err(d) => (Err(d), Vec::new()),
+        },
+        Kind::Static => (Ok(bytes.clone()), Vec::new()),
+    }));
+    IN_JOB.with(|f| f.set(false));
+    match result {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = PANIC_MESSAGE
+                .with(|m| m.borrow_mut().take())
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let stage = match src.kind {
+                Kind::Js(_) => "swc",
+                _ => "lightningcss",
+            };
+            (
+                Err(vec![
+                    Diagnostic::error(
+                        "INTERNAL",
+                        Category::Internal,
+                        format!("internal compiler error ({stage}) while compiling {shown}"),
+                    )
+                    .with_file(shown)
+                    .with_note(msg)
+                    .with_help("this is a bug; please report it with the file that triggers it"),
+                ]),
+                Vec::new(),
+            )
+        }
+    }
+}
+
+thread_local! {
+    static IN_JOB: Cell<bool> = const { Cell::new(false) };
+    static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Inside compile jobs a panic is recorded for the diagnostic instead of
+/// being printed; elsewhere the previous hook runs.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_JOB.with(Cell::get) {
+                let text = info.to_string();
+                PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(text));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}

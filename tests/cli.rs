@@ -1,0 +1,250 @@
+//! The command line as users meet it: help, flags, exit codes, messages.
+
+mod common;
+
+use common::{Project, repo};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn help_lists_commands_and_flags() {
+    let p = Project::new();
+    let r = p.run(&["--help"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("build") && r.stdout.contains("check"),
+        "{}",
+        r.stdout
+    );
+    let r = p.run(&["build", "--help"]);
+    r.assert_code(0);
+    for flag in [
+        "--root",
+        "--out",
+        "--config",
+        "--targets",
+        "--no-minify",
+        "--format",
+    ] {
+        assert!(
+            r.stdout.contains(flag),
+            "build --help lacks {flag}:\n{}",
+            r.stdout
+        );
+    }
+    p.run(&["check", "--help"]).assert_code(0);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let p = Project::new();
+    p.run(&["build", "--frobnicate"])
+        .assert_code(2)
+        .assert_stderr_has("--frobnicate");
+}
+
+#[test]
+fn bad_config_key_names_key_and_file() {
+    let p = Project::new();
+    p.write("src/a.js", "export const a = 1;\n");
+    p.write("prebake.toml", "root = \"src\"\nminfy = false\n");
+    let r = p.run(&["build"]);
+    r.assert_code(2)
+        .assert_stderr_has("error[CONFIG_UNKNOWN_KEY]")
+        .assert_stderr_has("unknown key `minfy`")
+        .assert_stderr_has("prebake.toml:2:1")
+        .assert_stderr_has("did you mean `minify`?");
+}
+
+#[test]
+fn bad_config_value_names_key() {
+    let p = Project::new();
+    p.write("src/a.js", "1;\n");
+    p.write("prebake.toml", "root = \"src\"\nhash-length = 8\n");
+    p.run(&["build"])
+        .assert_code(2)
+        .assert_stderr_has("`hash-length`")
+        .assert_stderr_has("prebake.toml");
+    p.write("prebake.toml", "root = \"src\"\ntargets = \"chrom 80\"\n");
+    p.run(&["build"])
+        .assert_code(2)
+        .assert_stderr_has("`targets`");
+    p.write("prebake.toml", "root = 5\n");
+    p.run(&["build"])
+        .assert_code(2)
+        .assert_stderr_has("key `root` must be a string")
+        .assert_stderr_has("prebake.toml:1:8");
+}
+
+#[test]
+fn flags_override_the_config_file() {
+    let p = Project::new();
+    p.write("src/a.js", "export const answer = 40 + 2;\n");
+    p.write(
+        "prebake.toml",
+        "root = \"src\"\nout = \"dist\"\nminify = true\n",
+    );
+    p.run(&["build", "--no-minify", "--out", "other"])
+        .assert_code(0);
+    assert!(!p.path().join("dist").exists());
+    let m = prebake::Manifest::load(p.path().join("other/manifest.json")).unwrap();
+    let file = &m.assets["a.js"].file;
+    let js = fs::read_to_string(p.path().join("other").join(file)).unwrap();
+    assert!(js.contains("40 + 2"), "not minified means not folded: {js}");
+}
+
+#[test]
+fn syntax_error_exits_1_with_location() {
+    let p = Project::new();
+    p.write("src/ok.js", "export const ok = 1;\n");
+    p.write("src/bad.js", "export const a = 1;\nlet x = ;\n");
+    p.write("src/bad.css", ".a { color: red }\n.b { color: }\n}\n");
+    let r = p.build(&[]);
+    r.assert_code(1)
+        .assert_stderr_has("error[JS_PARSE]")
+        .assert_stderr_has("src/bad.js:2:9")
+        .assert_stderr_has("error[CSS_PARSE]")
+        .assert_stderr_has("src/bad.css:");
+    assert!(
+        !p.path().join("out/manifest.json").exists(),
+        "a failed build must not write a manifest"
+    );
+}
+
+#[test]
+fn json_format_prints_one_object_per_line() {
+    let p = Project::new();
+    p.write("src/bad.ts", "let x: = 1;\n");
+    let r = p.build(&["--format", "json"]);
+    r.assert_code(1);
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let diag = lines
+        .iter()
+        .find(|v| v["reason"] == "diagnostic")
+        .expect("a diagnostic");
+    assert_eq!(diag["code"], "JS_PARSE");
+    assert_eq!(diag["file"], "src/bad.ts");
+    assert_eq!(diag["line"], 1);
+    let fin = lines.last().unwrap();
+    assert_eq!(fin["reason"], "build-finished");
+    assert_eq!(fin["success"], false);
+    assert_eq!(fin["exit_code"], 1);
+}
+
+#[test]
+fn demo_builds_and_checks_clean() {
+    let p = Project::new();
+    p.copy_tree(&repo().join("fixtures/demo"), "src");
+    let r = p.build(&[]);
+    r.assert_code(0).assert_stderr_has("Finished");
+    p.run(&["check", "--out", "out"])
+        .assert_code(0)
+        .assert_stderr_has("ok");
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    for logical in [
+        "app.ts",
+        "components/Button.tsx",
+        "styles/site.css",
+        "images/logo.svg",
+        "robots.txt",
+    ] {
+        assert!(
+            m.assets.contains_key(logical),
+            "{logical} missing from manifest"
+        );
+    }
+    assert!(m.assets["app.ts"].file.ends_with(".js"));
+    assert_eq!(m.assets["app.ts"].content_type, "text/javascript");
+    assert_eq!(m.base, "/assets/");
+}
+
+#[test]
+fn tampered_output_fails_check_and_names_the_file() {
+    let p = Project::new();
+    p.copy_tree(&repo().join("fixtures/demo"), "src");
+    p.build(&[]).assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    let file = m.assets["styles/site.css"].file.clone();
+    let path = p.path().join("out").join(&file);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[3] ^= 0x01;
+    fs::write(&path, bytes).unwrap();
+    p.run(&["check", "--out", "out"])
+        .assert_code(1)
+        .assert_stderr_has(&file)
+        .assert_stderr_has("styles/site.css");
+    // A deleted file is named too.
+    fs::remove_file(&path).unwrap();
+    p.run(&["check", "--out", "out"])
+        .assert_code(1)
+        .assert_stderr_has("missing");
+}
+
+#[test]
+fn check_without_release_fails_clearly() {
+    let p = Project::new();
+    p.run(&["check", "--out", "nowhere"])
+        .assert_code(1)
+        .assert_stderr_has("nowhere/manifest.json");
+}
+
+#[test]
+fn missing_root_explains_the_default() {
+    let p = Project::new();
+    p.run(&["build"])
+        .assert_code(2)
+        .assert_stderr_has("ROOT_MISSING")
+        .assert_stderr_has("--root");
+}
+
+#[test]
+fn out_dir_inside_root_is_not_read_back() {
+    let p = Project::new();
+    p.write("src/a.js", "export const a = 1;\n");
+    p.run(&["build", "--root", "src", "--out", "src/dist"])
+        .assert_code(0);
+    // A second build must not pick up the first one's outputs as sources.
+    p.run(&["build", "--root", "src", "--out", "src/dist"])
+        .assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("src/dist/manifest.json")).unwrap();
+    assert_eq!(m.assets.keys().collect::<Vec<_>>(), ["a.js"]);
+}
+
+#[test]
+fn editor_byproducts_and_hidden_files_are_skipped() {
+    let p = Project::new();
+    p.write("src/a.js", "export const a = 1;\n");
+    for junk in [
+        ".a.js.swp",
+        "a.js~",
+        "4913",
+        "___jb_tmp___",
+        ".#a.js",
+        "#a.js#",
+        ".hidden/x.js",
+        "node_modules/x/index.js",
+        "types.d.ts",
+    ] {
+        p.write(&format!("src/{junk}"), "junk(\n");
+    }
+    p.build(&[]).assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    assert_eq!(m.assets.keys().collect::<Vec<_>>(), ["a.js"]);
+}
+
+#[test]
+fn include_and_exclude_globs_filter() {
+    let p = Project::new();
+    p.write("src/a.js", "1;\n")
+        .write("src/b.css", "a{}\n")
+        .write("src/c/d.js", "2;\n");
+    p.build(&["--include", "**/*.js", "--exclude", "c/**"])
+        .assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    assert_eq!(m.assets.keys().collect::<Vec<_>>(), ["a.js"]);
+}

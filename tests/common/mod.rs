@@ -1,0 +1,205 @@
+//! Helpers shared by the integration tests: temp projects, running the real
+//! binary, reading an out dir back.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_prebake")
+}
+
+/// Repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch project directory, removed on drop.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::Builder::new()
+                .prefix("prebake-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (creating parents), relative to the project.
+    #[track_caller]
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Project {
+        let p = self.path().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, content).unwrap();
+        self
+    }
+
+    /// Copies a tree into the project at `rel`.
+    pub fn copy_tree(&self, from: &Path, rel: &str) -> &Project {
+        copy_tree(from, &self.path().join(rel));
+        self
+    }
+
+    /// `prebake <args>` with the project as working directory.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.current_dir(self.path())
+            .args(args)
+            .env_remove("SOURCE_DATE_EPOCH")
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("spawn prebake"))
+    }
+
+    /// `prebake build --root src --out out <extra>`; `extra` may name
+    /// another `--out`.
+    pub fn build(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["build", "--root", "src"];
+        if !extra.contains(&"--out") {
+            args.extend_from_slice(&["--out", "out"]);
+        }
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A finished process.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Every file below `dir` (relative path with `/` → bytes), skipping the
+/// lock file, which is not part of a release.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == ".prebake.lock" {
+            continue;
+        }
+        out.insert(rel, fs::read(entry.path()).unwrap());
+    }
+    out
+}
+
+/// Names of leftover temporary files in an out dir.
+pub fn temp_files(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".prebake-tmp-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A tiny deterministic PRNG (xorshift) so tests need no extra crate and
+/// failures reproduce.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A project with `n` generated TS/CSS/static files under src/ whose
+/// content depends on `version`, big enough that a build takes a while.
+pub fn generated_tree(p: &Project, n: usize, version: u32) {
+    for i in 0..n {
+        let mut body = String::new();
+        for j in 0..40 {
+            body.push_str(&format!(
+                "export class Widget{j}_{i}<T> {{\n  private items: T[] = [];\n  constructor(readonly name: string = \"w{j}-{version}\") {{}}\n  add(x: T): number {{ this.items.push(x); return this.items.length * {version}; }}\n  async load(url: string): Promise<string | undefined> {{ const r = await fetch(url); return r.ok ? r.text() : undefined; }}\n}}\n"
+            ));
+        }
+        p.write(&format!("src/mod{}/file{i}.ts", i % 7), body);
+        p.write(
+            &format!("src/styles/s{i}.css"),
+            format!(".a{i} {{ color: red; & .b {{ user-select: none; margin: {version}px; }} }}\n"),
+        );
+    }
+    p.write("src/static/data.bin", vec![version as u8; 4096]);
+}
