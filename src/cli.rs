@@ -29,6 +29,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Build a release: compile, minify, fingerprint, write files and manifest.
     Build(BuildArgs),

@@ -169,7 +169,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>))
         error_recovery: cfg.css_error_recovery,
     };
     install_panic_hook();
-    let compiled: Vec<(Result<Vec<u8>, Vec<Diagnostic>>, Vec<Diagnostic>)> = pool.install(|| {
+    let compiled: Vec<Compiled> = pool.install(|| {
         sources
             .par_iter()
             .map(|src| compile_one(cfg, src, &js_opts, &css_opts))
@@ -237,14 +237,12 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>))
     }
 }
 
+/// A source's output bytes (or its errors), and its warnings.
+type Compiled = (Result<Vec<u8>, Vec<Diagnostic>>, Vec<Diagnostic>);
+
 /// Reads and compiles one source. Returns the output bytes (or errors) and
 /// any warnings. A panic in a compiler becomes an `INTERNAL` error.
-fn compile_one(
-    cfg: &Config,
-    src: &Source,
-    js_opts: &JsOptions,
-    css_opts: &CssOptions,
-) -> (Result<Vec<u8>, Vec<Diagnostic>>, Vec<Diagnostic>) {
+fn compile_one(cfg: &Config, src: &Source, js_opts: &JsOptions, css_opts: &CssOptions) -> Compiled {
     let shown = cfg.display_path(&src.path);
     let bytes = match std::fs::read(&src.path) {
         Ok(b) => b,

@@ -1,4 +1,5 @@
 //! The command line as users meet it: help, flags, exit codes, messages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -5,6 +5,7 @@
 //! exit code, stderr and every output file, in sections. A hash change shows
 //! as a readable diff. Run with `PREBAKE_BLESS=1` to rewrite snapshots, then
 //! read the diff before committing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

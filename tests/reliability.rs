@@ -1,5 +1,6 @@
 //! Reliability tests from RELIABILITY.md (T01, T05, T06, T07, T12, T18,
 //! T20, T21). Each ends by verifying the release with `prebake check`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -84,16 +84,18 @@ fn versions_of(targets: &Targets) -> (Versions, EsVersion) {
             patch: n & 0xff,
         })
     };
-    let mut versions = Versions::default();
-    versions.android = v(b.android);
-    versions.chrome = v(b.chrome);
-    versions.edge = v(b.edge);
-    versions.firefox = v(b.firefox);
-    versions.ie = v(b.ie);
-    versions.ios = v(b.ios_saf);
-    versions.opera = v(b.opera);
-    versions.safari = v(b.safari);
-    versions.samsung = v(b.samsung);
+    let versions = Versions {
+        android: v(b.android),
+        chrome: v(b.chrome),
+        edge: v(b.edge),
+        firefox: v(b.firefox),
+        ie: v(b.ie),
+        ios: v(b.ios_saf),
+        opera: v(b.opera),
+        safari: v(b.safari),
+        samsung: v(b.samsung),
+        ..Versions::default()
+    };
 
     // First versions with full support of each level's syntax, per MDN and
     // caniuse (major << 16 | minor << 8).
@@ -292,7 +294,7 @@ pub fn compile(
                     ));
                 }
                 let env = preset_env::Config {
-                    targets: Some(preset_env::Targets::Versions(opts.versions.clone())),
+                    targets: Some(preset_env::Targets::Versions(opts.versions)),
                     ..Default::default()
                 };
                 program.mutate(preset_env::transform_from_env(
@@ -556,12 +558,13 @@ pub fn too_deep(src: &str) -> Option<usize> {
                 while j < b.len() && b[j].is_ascii_whitespace() {
                     j += 1;
                 }
-                if b[j..].starts_with(b"if") && !b.get(j + 2).is_some_and(|&c| is_ident_byte(c)) {
-                    if let Some(n) = else_ifs.get_mut(depth) {
-                        *n += 1;
-                        if *n > MAX_ELSE_IF {
-                            return Some(i);
-                        }
+                if b[j..].starts_with(b"if")
+                    && !b.get(j + 2).is_some_and(|&c| is_ident_byte(c))
+                    && let Some(n) = else_ifs.get_mut(depth)
+                {
+                    *n += 1;
+                    if *n > MAX_ELSE_IF {
+                        return Some(i);
                     }
                 }
                 i = j;

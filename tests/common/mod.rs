@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: temp projects, running the real
 //! binary, reading an out dir back.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a test failure
 
 use std::collections::BTreeMap;
 use std::fs;
