@@ -114,6 +114,9 @@ struct BuildArgs {
     /// Drop invalid CSS rules with a warning instead of failing
     #[arg(long)]
     css_error_recovery: bool,
+    /// Decorator semantics: TC39 standard, or TypeScript's experimentalDecorators [default: standard]
+    #[arg(long, value_name = "KIND", value_parser = ["standard", "legacy"])]
+    decorators: Option<String>,
     /// Worker threads [default: number of CPUs]
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
@@ -257,6 +260,7 @@ fn build(a: &BuildArgs) -> u8 {
             jsx_factory: a.jsx_factory.clone(),
             jsx_fragment: a.jsx_fragment.clone(),
             css_error_recovery: a.css_error_recovery.then_some(true),
+            decorators: a.decorators.clone(),
         },
     };
     let out = pipeline::build_with(&opts, &mut |e| match e {

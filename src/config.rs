@@ -71,6 +71,15 @@ pub enum Jsx {
     Classic { factory: String, fragment: String },
 }
 
+/// Which decorator semantics to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decorators {
+    /// TC39 stage-3 decorators as TypeScript 5 emits them (2022-03).
+    Standard,
+    /// TypeScript's `experimentalDecorators`.
+    Legacy,
+}
+
 /// Output format of diagnostics and events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
@@ -117,6 +126,7 @@ pub struct Settings {
     pub jsx_factory: Option<String>,
     pub jsx_fragment: Option<String>,
     pub css_error_recovery: Option<bool>,
+    pub decorators: Option<String>,
 }
 
 /// Every key `prebake.toml` accepts, for "unknown key" messages.
@@ -137,6 +147,7 @@ pub const KEYS: &[&str] = &[
     "jsx-factory",
     "jsx-fragment",
     "css-error-recovery",
+    "decorators",
 ];
 
 /// Browser versions resolved from the `targets` query, shared by the JS and
@@ -170,6 +181,7 @@ pub struct Config {
     pub sri: Sri,
     pub jsx: Jsx,
     pub css_error_recovery: bool,
+    pub decorators: Decorators,
     pub threads: usize,
     pub source_date_epoch: Option<u64>,
 }
@@ -578,6 +590,18 @@ impl Options {
             }
         };
 
+        let decorators = match s.decorators.as_deref().unwrap_or("standard") {
+            "standard" => Some(Decorators::Standard),
+            "legacy" => Some(Decorators::Legacy),
+            other => {
+                bad(
+                    "decorators",
+                    format!("unknown decorators `{other}` (expected standard or legacy)"),
+                );
+                None
+            }
+        };
+
         let threads = match self.threads {
             Some(0) => {
                 errors.borrow_mut().push(Diagnostic::error(
@@ -592,6 +616,7 @@ impl Options {
         };
 
         let (
+            Some(decorators),
             Some(root),
             Some(include),
             Some(exclude),
@@ -599,7 +624,7 @@ impl Options {
             Some(names),
             Some(sri),
             Some(jsx),
-        ) = (root, include, exclude, targets, names, sri, jsx)
+        ) = (decorators, root, include, exclude, targets, names, sri, jsx)
         else {
             return Err(errors.into_inner());
         };
@@ -624,6 +649,7 @@ impl Options {
             sri,
             jsx,
             css_error_recovery: s.css_error_recovery.unwrap_or(false),
+            decorators,
             threads,
             source_date_epoch: self.source_date_epoch,
         })
@@ -648,6 +674,7 @@ fn flag_set(s: &Settings, key: &str) -> bool {
         "jsx-factory" => s.jsx_factory.is_some(),
         "jsx-fragment" => s.jsx_fragment.is_some(),
         "css-error-recovery" => s.css_error_recovery.is_some(),
+        "decorators" => s.decorators.is_some(),
         _ => false,
     }
 }
@@ -673,6 +700,7 @@ fn merge(flags: &Settings, file: &Settings) -> Settings {
         jsx_factory: or(&flags.jsx_factory, &file.jsx_factory),
         jsx_fragment: or(&flags.jsx_fragment, &file.jsx_fragment),
         css_error_recovery: or(&flags.css_error_recovery, &file.css_error_recovery),
+        decorators: or(&flags.decorators, &file.decorators),
     }
 }
 
@@ -759,6 +787,7 @@ pub fn parse_config(text: &str, shown: &str) -> Result<Settings, Vec<Diagnostic>
                 "jsx-factory" => s.jsx_factory = Some(string()?),
                 "jsx-fragment" => s.jsx_fragment = Some(string()?),
                 "css-error-recovery" => s.css_error_recovery = Some(boolean()?),
+                "decorators" => s.decorators = Some(string()?),
                 _ => {
                     let mut d = Diagnostic::error(
                         "CONFIG_UNKNOWN_KEY",

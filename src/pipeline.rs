@@ -162,7 +162,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>))
         return;
     }
 
-    let js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), &cfg.targets);
+    let js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
     let css_opts = CssOptions {
         minify: cfg.minify,
         targets: cfg.targets,

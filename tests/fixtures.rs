@@ -124,4 +124,6 @@ cases! {
     ts_syntax_error => "error-ts",
     css_syntax_error => "error-css",
     css_error_recovery_warns => "css-recovery",
+    standard_decorators_and_using_are_lowered => "decorators-using",
+    legacy_decorators => "decorators-legacy",
 }

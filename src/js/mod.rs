@@ -29,9 +29,9 @@ use swc_core::ecma::transforms::base::fixer::fixer;
 use swc_core::ecma::transforms::base::helpers::{HELPERS, Helpers, inject_helpers};
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::transforms::base::resolver;
-use swc_core::ecma::transforms::{react, typescript};
+use swc_core::ecma::transforms::{proposal, react, typescript};
 
-use crate::config::{Jsx, Targets};
+use crate::config::{Decorators, Jsx, Targets};
 use crate::diagnostics::{Category, Diagnostic, Label};
 use crate::discover::JsKind;
 
@@ -55,6 +55,7 @@ pub const MAX_AST_DEPTH: usize = 2_000;
 pub struct JsOptions {
     pub minify: bool,
     pub jsx: Jsx,
+    pub decorators: Decorators,
     pub versions: Versions,
     /// Lowest ECMAScript level every target runs: the syntax the minifier
     /// may introduce.
@@ -62,11 +63,12 @@ pub struct JsOptions {
 }
 
 impl JsOptions {
-    pub fn new(minify: bool, jsx: Jsx, targets: &Targets) -> JsOptions {
+    pub fn new(minify: bool, jsx: Jsx, decorators: Decorators, targets: &Targets) -> JsOptions {
         let (versions, es) = versions_of(targets);
         JsOptions {
             minify,
             jsx,
+            decorators,
             versions,
             es,
         }
@@ -243,6 +245,21 @@ pub fn compile(
         let program = HELPERS.set(&Helpers::new(false), || {
             HANDLER.set(&handler, || {
                 program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
+                // Decorators first, while TypeScript's types are still there
+                // (swc's own order); preset_env lowers neither decorators
+                // nor `using`, which no target we support runs natively.
+                match opts.decorators {
+                    Decorators::Standard => {
+                        program.mutate(proposal::decorator_2022_03::decorator_2022_03())
+                    }
+                    Decorators::Legacy => program.mutate(proposal::decorators::decorators(
+                        proposal::decorators::Config {
+                            legacy: true,
+                            emit_metadata: false,
+                            use_define_for_class_fields: true,
+                        },
+                    )),
+                }
                 if is_ts {
                     let ts_config = typescript::Config {
                         native_class_properties: true,
@@ -293,6 +310,8 @@ pub fn compile(
                         unresolved_mark,
                     ));
                 }
+                program
+                    .mutate(proposal::explicit_resource_management::explicit_resource_management());
                 let env = preset_env::Config {
                     targets: Some(preset_env::Targets::Versions(opts.versions)),
                     ..Default::default()
