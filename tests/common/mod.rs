@@ -33,6 +33,17 @@ impl Project {
         }
     }
 
+    /// A project under `parent` (e.g. `/dev/shm`, where tmpfs lists a
+    /// directory in reverse creation order).
+    pub fn new_in(parent: &Path) -> Project {
+        Project {
+            dir: tempfile::Builder::new()
+                .prefix("prebake-test-")
+                .tempdir_in(parent)
+                .expect("tempdir"),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
