@@ -249,3 +249,114 @@ fn include_and_exclude_globs_filter() {
     let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
     assert_eq!(m.assets.keys().collect::<Vec<_>>(), ["a.js"]);
 }
+
+#[test]
+fn earlier_releases_stay_for_rolling_deploys() {
+    let p = Project::new();
+    p.write("src/app.js", "export const v = 1;\n");
+    p.build(&[]).assert_code(0);
+    let v1 = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    p.write("src/app.js", "export const v = 2;\n");
+    p.build(&[]).assert_code(0);
+    let v2 = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    let (f1, f2) = (&v1.assets["app.js"].file, &v2.assets["app.js"].file);
+    assert_ne!(f1, f2, "new content, new name");
+    assert!(p.path().join("out").join(f1).is_file(), "old file removed");
+    assert!(p.path().join("out").join(f2).is_file());
+    p.run(&["check", "--out", "out"]).assert_code(0);
+}
+
+#[test]
+fn symlinks_are_followed_only_inside_the_root() {
+    let p = Project::new();
+    p.write("src/real/a.js", "export const a = 1;\n");
+    p.write("outside/secret.js", "export const s = 1;\n");
+    std::os::unix::fs::symlink("real", p.path().join("src/inner")).unwrap();
+    p.build(&[]).assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    assert_eq!(
+        m.assets.keys().collect::<Vec<_>>(),
+        ["inner/a.js", "real/a.js"]
+    );
+
+    std::os::unix::fs::symlink(p.path().join("outside"), p.path().join("src/escape")).unwrap();
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("OUTSIDE_ROOT")
+        .assert_stderr_has("src/escape");
+    fs::remove_file(p.path().join("src/escape")).unwrap();
+
+    std::os::unix::fs::symlink("..", p.path().join("src/real/loop")).unwrap();
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("SYMLINK_LOOP");
+}
+
+#[test]
+fn symlink_planted_in_out_dir_is_refused() {
+    let p = Project::new();
+    p.write("src/css/site.css", ".a{color:red}\n");
+    fs::create_dir_all(p.path().join("out")).unwrap();
+    fs::create_dir_all(p.path().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(p.path().join("elsewhere"), p.path().join("out/css")).unwrap();
+    p.build(&[]).assert_code(2).assert_stderr_has("OUT_UNSAFE");
+    assert_eq!(
+        fs::read_dir(p.path().join("elsewhere")).unwrap().count(),
+        0,
+        "wrote through the link"
+    );
+}
+
+#[test]
+fn non_utf8_source_is_an_encoding_error() {
+    let p = Project::new();
+    p.write("src/latin1.js", b"var s = '\xe9';\n");
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("ENCODING")
+        .assert_stderr_has("src/latin1.js");
+}
+
+#[test]
+fn helpers_are_inlined_never_imported() {
+    let p = Project::new();
+    p.write(
+        "src/a.ts",
+        "export class A { #x = 1; static y = 2; async *g() { yield* [this.#x]; } }\nexport const o = { ...{ a: 1 } };\n",
+    );
+    p.build(&["--targets", "chrome 49"]).assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    let js = fs::read_to_string(p.path().join("out").join(&m.assets["a.ts"].file)).unwrap();
+    assert!(!js.contains("@swc/helpers"), "{js}");
+    assert!(
+        !js.contains("#x") && !js.contains("async*") && !js.contains("async g"),
+        "not lowered: {js}"
+    );
+}
+
+#[test]
+fn source_date_epoch_sets_mtimes_and_bad_values_are_errors() {
+    let p = Project::new();
+    p.write("src/a.js", "1;\n");
+    let o = p
+        .cmd(&["build", "--root", "src", "--out", "out"])
+        .env("SOURCE_DATE_EPOCH", "1234567890")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    let t = fs::metadata(p.path().join("out").join(&m.assets["a.js"].file))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        t,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_234_567_890)
+    );
+    let o = p
+        .cmd(&["build", "--root", "src", "--out", "out"])
+        .env("SOURCE_DATE_EPOCH", "yesterday")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

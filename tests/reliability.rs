@@ -143,7 +143,11 @@ fn t06_environment_does_not_reach_the_output() {
             .collect()
     };
     if Path::new("/dev/shm").is_dir() {
-        assert_ne!(listing(&p1, b1), listing(&p2, b2), "readdir order did not vary");
+        assert_ne!(
+            listing(&p1, b1),
+            listing(&p2, b2),
+            "readdir order did not vary"
+        );
     }
     let run = |p: &Project, base: &str, env: &[(&str, &str)], umask: &str| {
         let dir = p.path().join(base);
