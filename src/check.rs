@@ -95,12 +95,14 @@ pub fn check(
     })
 }
 
-/// True when a run of 16 or more hex digits in the file name is a prefix of
-/// the content's SHA-256.
+/// True when the output path holds the first [`MIN_HASH_LENGTH`] hex digits
+/// of the content's SHA-256 (every name pattern has `[hash]`, which is at
+/// least that long, wherever the pattern puts it).
+///
+/// [`MIN_HASH_LENGTH`]: crate::config::MIN_HASH_LENGTH
 fn name_carries_hash(file: &str, hex: &str) -> bool {
-    let name = file.rsplit('/').next().unwrap_or(file);
-    name.split(|c: char| !c.is_ascii_hexdigit())
-        .any(|run| run.len() >= crate::config::MIN_HASH_LENGTH && hex.starts_with(run))
+    hex.get(..crate::config::MIN_HASH_LENGTH)
+        .is_some_and(|prefix| file.contains(prefix))
 }
 
 #[cfg(test)]
@@ -113,5 +115,7 @@ mod tests {
         assert!(name_carries_hash("a/app-0123456789abcdef.js", hex));
         assert!(!name_carries_hash("a/app-0123456789abcdee.js", hex));
         assert!(!name_carries_hash("app.js", hex));
+        assert!(name_carries_hash("0123456789abcdef0123/app.js", hex));
+        assert!(name_carries_hash("code0123456789abcdef.js", hex));
     }
 }

@@ -211,13 +211,25 @@ impl Printer {
 
 fn source_date_epoch() -> Result<Option<u64>, Diagnostic> {
     match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some).map_err(|_| {
-            Diagnostic::error(
-                "CONFIG_VALUE",
-                Category::Config,
-                format!("SOURCE_DATE_EPOCH: `{v}` is not a number of seconds"),
-            )
-        }),
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&s| {
+                std::time::UNIX_EPOCH
+                    .checked_add(std::time::Duration::from_secs(s))
+                    .is_some()
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "CONFIG_VALUE",
+                    Category::Config,
+                    format!(
+                        "SOURCE_DATE_EPOCH: `{v}` is not a usable number of seconds since 1970"
+                    ),
+                )
+            }),
         _ => Ok(None),
     }
 }
@@ -265,9 +277,11 @@ fn build(a: &BuildArgs) -> u8 {
     };
     let out = pipeline::build_with(&opts, &mut |e| match e {
         Event::WaitingForLock { out } => match p.format {
-            Format::Human => p.status(
+            // Shown even with --quiet: a build that waits must say so.
+            Format::Human => eprintln!(
+                "{:>12} waiting for file lock on out dir {}",
                 "Blocking",
-                &format!("waiting for file lock on out dir {}", out.display()),
+                crate::config::display_relative(&std::env::current_dir().unwrap_or_default(), out)
             ),
             Format::Json => p.json(&serde_json::json!({
                 "reason": "waiting-for-lock",

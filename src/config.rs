@@ -518,7 +518,9 @@ impl Options {
             .manifest
             .clone()
             .unwrap_or_else(|| DEFAULT_MANIFEST.to_string());
-        if !is_clean_relative(&manifest) {
+        if !is_clean_relative(&manifest)
+            || manifest.split('/').any(|seg| seg.starts_with(".prebake"))
+        {
             bad(
                 "manifest",
                 format!("`{manifest}` must be a relative path inside the out dir"),

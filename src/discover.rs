@@ -36,8 +36,12 @@ pub enum JsKind {
     Cjs,
     /// `.jsx`
     Jsx,
-    /// `.ts`, `.mts`, `.cts`
+    /// `.ts`
     Ts,
+    /// `.mts`: always a module.
+    Mts,
+    /// `.cts`: CommonJS, always a script.
+    Cts,
     /// `.tsx`
     Tsx,
 }
@@ -55,17 +59,12 @@ pub struct Source {
 impl Kind {
     /// Extension of the output file, with the dot.
     pub fn out_ext(self, logical: &str) -> String {
-        let ext = extension(logical);
         match self {
-            Kind::Js(JsKind::Ts | JsKind::Tsx | JsKind::Jsx | JsKind::Js) => match ext.as_str() {
-                ".mts" => ".mjs".to_string(),
-                ".cts" => ".cjs".to_string(),
-                _ => ".js".to_string(),
-            },
-            Kind::Js(JsKind::Mjs) => ".mjs".to_string(),
-            Kind::Js(JsKind::Cjs) => ".cjs".to_string(),
+            Kind::Js(JsKind::Ts | JsKind::Tsx | JsKind::Jsx | JsKind::Js) => ".js".to_string(),
+            Kind::Js(JsKind::Mjs | JsKind::Mts) => ".mjs".to_string(),
+            Kind::Js(JsKind::Cjs | JsKind::Cts) => ".cjs".to_string(),
             Kind::Css => ".css".to_string(),
-            Kind::Static => ext,
+            Kind::Static => extension(logical),
         }
     }
 }
@@ -95,7 +94,9 @@ pub fn kind_of(logical: &str) -> Kind {
         ".mjs" => Kind::Js(JsKind::Mjs),
         ".cjs" => Kind::Js(JsKind::Cjs),
         ".jsx" => Kind::Js(JsKind::Jsx),
-        ".ts" | ".mts" | ".cts" => Kind::Js(JsKind::Ts),
+        ".ts" => Kind::Js(JsKind::Ts),
+        ".mts" => Kind::Js(JsKind::Mts),
+        ".cts" => Kind::Js(JsKind::Cts),
         ".tsx" => Kind::Js(JsKind::Tsx),
         ".css" => Kind::Css,
         _ => Kind::Static,
@@ -121,8 +122,9 @@ fn is_declaration(name: &str) -> bool {
         .any(|e| name.to_ascii_lowercase().ends_with(e))
 }
 
-/// Walks the root. All problems are returned, not just the first.
-pub fn discover(cfg: &Config) -> Result<Vec<Source>, Vec<Diagnostic>> {
+/// Walks the root. Returns the sources it could list and every problem it
+/// met, so the build can still report the errors of the other files.
+pub fn discover(cfg: &Config) -> (Vec<Source>, Vec<Diagnostic>) {
     let out_canon = canonical_prefix(&cfg.out);
     let config_canon = cfg.config_file.as_ref().and_then(|p| p.canonicalize().ok());
     let mut sources = Vec::new();
@@ -141,6 +143,15 @@ pub fn discover(cfg: &Config) -> Result<Vec<Source>, Vec<Diagnostic>> {
             }
             let name = e.file_name().to_string_lossy();
             if is_ignored_name(&name) {
+                return false;
+            }
+            // Prune excluded directories before looking inside them, so an
+            // excluded vendor tree cannot fail the build.
+            if e.file_type().is_dir()
+                && let Ok(rel) = e.path().strip_prefix(&cfg.root)
+                && (cfg.exclude.is_match(rel)
+                    || cfg.exclude.is_match(rel.join("__prebake_probe__")))
+            {
                 return false;
             }
             if e.path_is_symlink() {
@@ -190,6 +201,9 @@ pub fn discover(cfg: &Config) -> Result<Vec<Source>, Vec<Diagnostic>> {
         let Ok(rel) = path.strip_prefix(&cfg.root) else {
             continue;
         };
+        if !cfg.include.is_match(rel) || cfg.exclude.is_match(rel) {
+            continue;
+        }
         let Some(rel_str) = rel.to_str() else {
             let shown = cfg.display_path(path);
             errors.push(
@@ -203,9 +217,6 @@ pub fn discover(cfg: &Config) -> Result<Vec<Source>, Vec<Diagnostic>> {
             continue;
         };
         let logical = rel_str.replace(std::path::MAIN_SEPARATOR, "/");
-        if !cfg.include.is_match(&logical) || cfg.exclude.is_match(&logical) {
-            continue;
-        }
         sources.push(Source {
             kind: kind_of(&logical),
             logical,
@@ -213,11 +224,8 @@ pub fn discover(cfg: &Config) -> Result<Vec<Source>, Vec<Diagnostic>> {
         });
     }
     errors.extend(link_errors.into_inner());
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     sources.sort_by(|a, b| a.logical.cmp(&b.logical));
-    Ok(sources)
+    (sources, errors)
 }
 
 /// A followed link must stay inside the root.

@@ -52,26 +52,39 @@ pub fn output_name(cfg: &Config, src: &Source, hash: &str) -> String {
     )
 }
 
-/// Errors for sources that would map to one output name.
+/// Errors for sources that would map to one output name, or whose name
+/// would not be a safe path inside the out dir.
 pub fn check_collisions(cfg: &Config, sources: &[Source]) -> Vec<Diagnostic> {
-    let manifest_key = fold(&cfg.manifest);
+    let flat = !cfg.names.as_str().contains("[dir]");
+    let probe = "0".repeat(cfg.hash_length);
     let mut seen: BTreeMap<String, &Source> = BTreeMap::new();
     let mut errors = Vec::new();
     for src in sources {
-        let key = fold(&output_name(cfg, src, ""));
-        if key == manifest_key {
+        let name = output_name(cfg, src, &probe);
+        if !crate::manifest::is_safe_relative(&name)
+            || name.split('/').any(|seg| seg.starts_with(".prebake"))
+        {
             errors.push(
                 Diagnostic::error(
-                    "NAME_COLLISION",
+                    "NAME_UNSAFE",
                     Category::Input,
                     format!(
-                        "`{}` would be written over the manifest `{}`",
-                        src.logical, cfg.manifest
+                        "`{}` would be written as `{name}`, which is not a plain path inside the out dir",
+                        src.logical
                     ),
                 )
-                .with_file(cfg.display_source(&src.logical)),
+                .with_file(cfg.display_source(&src.logical))
+                .with_help(format!("check the `names` pattern `{}`", cfg.names.as_str())),
             );
             continue;
+        }
+        // Names differ by hash anyway; what must not collide is the name a
+        // person (or a case-insensitive filesystem) sees without it. With a
+        // flat pattern, files in different directories are told apart by
+        // their hash, as in Vite.
+        let mut key = fold(&output_name(cfg, src, ""));
+        if flat {
+            key = format!("{}\0{key}", fold(dir_of(&src.logical)));
         }
         if let Some(first) = seen.get(&key) {
             let why = if first.logical == src.logical {

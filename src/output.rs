@@ -91,9 +91,27 @@ fn remove_stale_temps(cfg: &Config) {
     }
 }
 
-/// Creates the out dir (and its parents, as the user named them).
+/// Creates the out dir and any missing parents, each with [`DIR_MODE`]
+/// whatever the umask, so another user can serve the release.
 fn create_out_dir(cfg: &Config) -> Result<(), Diagnostic> {
-    fs::create_dir_all(&cfg.out).map_err(|e| io_error(cfg, "create out dir", &cfg.out, &e))?;
+    let mut missing = Vec::new();
+    let mut p = cfg.out.as_path();
+    while fs::symlink_metadata(p).is_err() {
+        missing.push(p.to_path_buf());
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    for d in missing.iter().rev() {
+        match fs::create_dir(d) {
+            Ok(()) => {
+                let _ = fs::set_permissions(d, fs::Permissions::from_mode(DIR_MODE));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error(cfg, "create out dir", d, &e)),
+        }
+    }
     if !cfg.out.is_dir() {
         return Err(io_error(
             cfg,
@@ -163,7 +181,7 @@ pub fn write_release(
 ) -> Result<WriteStats, Vec<Diagnostic>> {
     let mtime = cfg
         .source_date_epoch
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
     let results: Vec<Result<Option<PathBuf>, Diagnostic>> = files
         .par_iter()
         .map(|f| put(cfg, f.rel, f.bytes, mtime))
@@ -209,11 +227,26 @@ fn put(
     mtime: Option<SystemTime>,
 ) -> Result<Option<PathBuf>, Diagnostic> {
     let target = cfg.out.join(rel);
+    // The directories are checked before anything is trusted, so a planted
+    // symlink is refused even when it leads to matching bytes.
+    create_dirs(cfg, Path::new(rel).parent().unwrap_or(Path::new("")))?;
     if let Ok(m) = fs::symlink_metadata(&target)
         && m.is_file()
         && m.len() == bytes.len() as u64
         && fs::read(&target).is_ok_and(|old| old == bytes)
     {
+        // Same bytes: keep the file, but restore what a fresh write gives.
+        if m.permissions().mode() & 0o7777 != FILE_MODE {
+            fs::set_permissions(&target, fs::Permissions::from_mode(FILE_MODE))
+                .map_err(|e| io_error(cfg, "set permissions of", &target, &e))?;
+        }
+        if let Some(t) = mtime
+            && m.modified().ok() != Some(t)
+        {
+            File::open(&target)
+                .and_then(|f| f.set_modified(t))
+                .map_err(|e| io_error(cfg, "set the mtime of", &target, &e))?;
+        }
         return Ok(None);
     }
     put_file(cfg, rel, bytes, mtime).map(Some)

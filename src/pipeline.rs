@@ -148,19 +148,13 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>))
         }
     };
 
-    let sources = match discover::discover(cfg) {
-        Ok(s) => s,
-        Err(diags) => {
-            out.diagnostics = diags;
-            return;
-        }
-    };
+    // Discovery and naming problems do not stop the compile: every error of
+    // the build is reported at once. Nothing is written if there are any.
+    let (sources, problems) = discover::discover(cfg);
+    out.diagnostics = problems;
     out.inputs = sources.iter().map(|s| s.path.clone()).collect();
-    let collisions = fingerprint::check_collisions(cfg, &sources);
-    if !collisions.is_empty() {
-        out.diagnostics = collisions;
-        return;
-    }
+    out.diagnostics
+        .extend(fingerprint::check_collisions(cfg, &sources));
 
     let js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
     let css_opts = CssOptions {

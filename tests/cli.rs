@@ -105,7 +105,7 @@ fn syntax_error_exits_1_with_location() {
         .assert_stderr_has("error[JS_PARSE]")
         .assert_stderr_has("src/bad.js:2:9")
         .assert_stderr_has("error[CSS_PARSE]")
-        .assert_stderr_has("src/bad.css:");
+        .assert_stderr_has("src/bad.css:3:1");
     assert!(
         !p.path().join("out/manifest.json").exists(),
         "a failed build must not write a manifest"
@@ -359,4 +359,93 @@ fn source_date_epoch_sets_mtimes_and_bad_values_are_errors() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn check_accepts_any_name_pattern_and_manifest_path() {
+    for names in [
+        "[hash]/[name][ext]",
+        "[name][hash][ext]",
+        "[dir]/[hash]-[name][ext]",
+        "flat/[name].[hash][ext]",
+    ] {
+        let p = Project::new();
+        p.write("src/code.js", "export const c = 1;\n")
+            .write("src/sub/app.css", "a{color:red}\n");
+        p.build(&["--names", names, "--manifest", "meta/assets.json"])
+            .assert_code(0);
+        p.run(&["check", "--out", "out", "--manifest", "meta/assets.json"])
+            .assert_code(0);
+    }
+}
+
+#[test]
+fn name_patterns_cannot_escape_the_out_dir() {
+    let p = Project::new();
+    p.write("src/LICENSE", "MIT\n");
+    p.build(&["--names", ".[ext]./[name]-[hash]"])
+        .assert_code(1)
+        .assert_stderr_has("NAME_UNSAFE");
+    assert!(fs::read_dir(p.path()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("LICENSE")
+    }));
+}
+
+#[test]
+fn flat_patterns_allow_same_names_in_different_dirs() {
+    let p = Project::new();
+    p.write("src/a/index.ts", "export const a = 1;\n")
+        .write("src/b/index.ts", "export const b = 2;\n");
+    p.build(&["--names", "[name]-[hash][ext]"]).assert_code(0);
+    p.write("src/a/Index.js", "1;\n");
+    p.build(&["--names", "[name]-[hash][ext]"])
+        .assert_code(1)
+        .assert_stderr_has("NAME_COLLISION");
+}
+
+#[test]
+fn excluded_directories_are_not_walked() {
+    let p = Project::new();
+    p.write("src/app.js", "1;\n");
+    p.write("elsewhere/x.js", "2;\n");
+    fs::create_dir_all(p.path().join("src/vendor")).unwrap();
+    std::os::unix::fs::symlink(p.path().join("elsewhere"), p.path().join("src/vendor/link"))
+        .unwrap();
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("OUTSIDE_ROOT");
+    p.build(&["--exclude", "vendor/**"]).assert_code(0);
+}
+
+#[test]
+fn all_errors_are_reported_together() {
+    let p = Project::new();
+    p.write("src/a.ts", "export const a = 1;\n")
+        .write("src/a.js", "2;\n");
+    p.write("src/bad.js", "let = ;\n");
+    let r = p.build(&[]);
+    r.assert_code(1)
+        .assert_stderr_has("NAME_COLLISION")
+        .assert_stderr_has("JS_PARSE");
+}
+
+#[test]
+fn mts_is_a_module_and_cts_a_script() {
+    let p = Project::new();
+    p.write(
+        "src/m.mts",
+        "const x: number = await Promise.resolve(1);\nconsole.log(x);\n",
+    );
+    p.write(
+        "src/c.cts",
+        "const fs = require('fs');\nmodule.exports = fs;\n",
+    );
+    p.build(&[]).assert_code(0);
+    p.write("src/bad.cts", "export const e = 1;\n");
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("src/bad.cts:1:1");
 }

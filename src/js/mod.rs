@@ -187,7 +187,7 @@ pub fn compile(
 
     GLOBALS.set(&Globals::new(), || {
         let comments = SingleThreadedComments::default();
-        let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx);
+        let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
         let jsx_syntax = matches!(kind, JsKind::Js | JsKind::Jsx | JsKind::Tsx);
         let syntax = if is_ts {
             Syntax::Typescript(TsSyntax {
@@ -480,16 +480,28 @@ fn parse(
     comments: &SingleThreadedComments,
     recovered: &mut Vec<swc_core::ecma::parser::error::Error>,
 ) -> Result<Program, swc_core::ecma::parser::error::Error> {
-    use swc_core::ecma::parser::{
-        parse_file_as_module, parse_file_as_program, parse_file_as_script,
-    };
+    use swc_core::ecma::parser::error::{Error, SyntaxError};
+    use swc_core::ecma::parser::{parse_file_as_module, parse_file_as_program};
     let c: Option<&dyn Comments> = Some(comments);
     match kind {
-        JsKind::Mjs => {
+        JsKind::Mjs | JsKind::Mts => {
             parse_file_as_module(fm, syntax, EsVersion::latest(), c, recovered).map(Program::Module)
         }
-        JsKind::Cjs => {
-            parse_file_as_script(fm, syntax, EsVersion::latest(), c, recovered).map(Program::Script)
+        JsKind::Cjs | JsKind::Cts => {
+            // CommonJS: `import`/`export` would be a syntax error where the
+            // file runs. swc's script parser lets them through in TypeScript
+            // mode, so parse as a program and check.
+            match parse_file_as_program(fm, syntax, EsVersion::latest(), c, recovered)? {
+                Program::Module(m) => {
+                    let span = m
+                        .body
+                        .iter()
+                        .find(|item| item.is_module_decl())
+                        .map_or(m.span, Spanned::span);
+                    Err(Error::new(span, SyntaxError::ImportExportInScript))
+                }
+                script => Ok(script),
+            }
         }
         _ => parse_file_as_program(fm, syntax, EsVersion::latest(), c, recovered),
     }
@@ -600,10 +612,16 @@ pub fn too_deep(src: &str) -> Option<usize> {
                 depth = depth.saturating_sub(1);
             }
             b'\'' | b'"' => {
+                // A JS string ends on its line. A quote with no partner on
+                // the line is not a string (an apostrophe in JSX text): it
+                // must not hide the brackets after it.
                 let q = b[i];
-                i += 1;
-                while i < b.len() && b[i] != q && b[i] != b'\n' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
+                let mut j = i + 1;
+                while j < b.len() && b[j] != q && b[j] != b'\n' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j < b.len() && b[j] == q {
+                    i = j;
                 }
             }
             b'`' => {
@@ -612,6 +630,28 @@ pub fn too_deep(src: &str) -> Option<usize> {
                     return Some(i.min(b.len().saturating_sub(1)));
                 }
                 continue;
+            }
+            b'/' if b.get(i + 1) != Some(&b'/')
+                && b.get(i + 1) != Some(&b'*')
+                && regex_allowed(&b[..i]) =>
+            {
+                // A regular expression literal: skip it, with its classes,
+                // so quotes and brackets inside it count for nothing.
+                let mut j = i + 1;
+                let mut class = false;
+                while j < b.len() && b[j] != b'\n' {
+                    match b[j] {
+                        b'\\' => j += 1,
+                        b'[' => class = true,
+                        b']' => class = false,
+                        b'/' if !class => break,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if j < b.len() && b[j] == b'/' {
+                    i = j;
+                }
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 while i < b.len() && b[i] != b'\n' {
@@ -630,6 +670,43 @@ pub fn too_deep(src: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// Whether a `/` after `before` starts a regular expression rather than a
+/// division: the classic heuristic on the previous significant character
+/// or keyword.
+fn regex_allowed(before: &[u8]) -> bool {
+    let text = before.trim_ascii_end();
+    let Some(&last) = text.last() else {
+        return true;
+    };
+    if b"(,=:[!&|?{};+-*%<>~^".contains(&last) {
+        return true;
+    }
+    if !is_ident_byte(last) {
+        return false;
+    }
+    let start = text
+        .iter()
+        .rposition(|&c| !is_ident_byte(c))
+        .map_or(0, |p| p + 1);
+    matches!(
+        &text[start..],
+        b"return"
+            | b"typeof"
+            | b"instanceof"
+            | b"in"
+            | b"of"
+            | b"new"
+            | b"delete"
+            | b"void"
+            | b"throw"
+            | b"case"
+            | b"do"
+            | b"else"
+            | b"yield"
+            | b"await"
+    )
 }
 
 fn is_ident_byte(c: u8) -> bool {
@@ -671,5 +748,14 @@ mod tests {
         let separate = "{ if (a) b; else if (c) d; }\n".repeat(MAX_ELSE_IF + 1);
         assert_eq!(too_deep(&separate), None);
         assert_eq!(too_deep("elsewhere; x.else_if = 1; else iffy"), None);
+        // Quotes inside regexes and JSX text must not hide brackets.
+        let hidden = format!("x = /'/; y = {}0;", "(".repeat(MAX_NESTING + 1));
+        assert!(too_deep(&hidden).is_some());
+        let jsx = format!("x = <p>Don't</p>; y = {}0;", "(".repeat(MAX_NESTING + 1));
+        assert!(too_deep(&jsx).is_some());
+        let tick = format!("x = /`/;\n{}0;", "(\n".repeat(MAX_NESTING + 1));
+        assert!(too_deep(&tick).is_some());
+        // Division is not a regex.
+        assert_eq!(too_deep("a = b / c; d = e / f;"), None);
     }
 }
