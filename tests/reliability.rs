@@ -288,6 +288,19 @@ fn t07_deep_nesting_never_crashes() {
             format!("ts{n}.ts"),
             format!("type T = {}number{};\n", "Array<".repeat(n), ">".repeat(n)),
         ));
+        // Quotes in a regex or in JSX text must not hide what follows.
+        cases.push((
+            format!("regexquote{n}.js"),
+            format!("x = /'/; y = {}0{};\n", "(".repeat(n), ")".repeat(n)),
+        ));
+        cases.push((
+            format!("jsxquote{n}.jsx"),
+            format!(
+                "x = <p>Don't</p>; y = {}0{};\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            ),
+        ));
         cases.push((
             format!("rules{n}.css"),
             format!("{}color:red{}\n", ".a{".repeat(n), "}".repeat(n)),
@@ -304,12 +317,12 @@ fn t07_deep_nesting_never_crashes() {
     for (name, content) in &cases {
         let dir = format!("case-{name}");
         p.write(&format!("{dir}/src/{name}"), content);
-        let o = Command::new(bin())
-            .current_dir(p.path().join(&dir))
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(p.path().join(&dir))
             .args(["build", "--root", "src", "--out", "out", "--quiet"])
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+            .env("NO_COLOR", "1");
+        let o = common::output_within(cmd, Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("{name}: no result within 60 s"));
         let stderr = String::from_utf8_lossy(&o.stderr);
         match o.status.code() {
             Some(0) => {}

@@ -143,6 +143,29 @@ impl Run {
     }
 }
 
+/// Runs `cmd` to completion, or kills it after `limit` and returns `None`,
+/// so a hang fails one test instead of stalling the suite.
+pub fn output_within(mut cmd: Command, limit: std::time::Duration) -> Option<Output> {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return Some(child.wait_with_output().expect("output"));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Every file below `dir` (relative path with `/` → bytes), skipping the
 /// lock file, which is not part of a release.
 pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
