@@ -296,6 +296,23 @@ struct Loaded {
     config_path: Option<PathBuf>,
     file_settings: Settings,
     file_dir: PathBuf,
+    /// Where each key's value stands in the config file, for code frames.
+    spans: Option<Spans>,
+}
+
+/// A config file's text and the byte span of each key's value.
+pub struct Spans {
+    shown: String,
+    text: Arc<str>,
+    values: BTreeMap<String, std::ops::Range<usize>>,
+}
+
+impl Spans {
+    fn label(&self, key: &str) -> Option<Label> {
+        self.values
+            .get(key)
+            .map(|span| Label::new(&self.shown, self.text.clone(), span.clone()))
+    }
 }
 
 impl Options {
@@ -320,7 +337,7 @@ impl Options {
                 p.is_file().then_some(p)
             }
         };
-        let (file_settings, file_dir) = match &config_path {
+        let (file_settings, file_dir, spans) = match &config_path {
             Some(p) => {
                 let shown = display_relative(&cwd, p);
                 let text = std::fs::read_to_string(p).map_err(|e| {
@@ -333,17 +350,18 @@ impl Options {
                         .with_file(shown.clone()),
                     ]
                 })?;
-                let settings = parse_config(&text, &shown)?;
+                let (settings, spans) = parse_config_spanned(&text, &shown)?;
                 let dir = p.parent().map_or_else(|| cwd.clone(), Path::to_path_buf);
-                (settings, dir)
+                (settings, dir, Some(spans))
             }
-            None => (Settings::default(), cwd.clone()),
+            None => (Settings::default(), cwd.clone(), None),
         };
         Ok(Loaded {
             cwd,
             config_path,
             file_settings,
             file_dir,
+            spans,
         })
     }
 
@@ -381,6 +399,7 @@ impl Options {
             config_path,
             file_settings,
             file_dir,
+            spans,
         } = self.load()?;
 
         // 2. Layer: flags win; paths are relative to where they were written.
@@ -406,15 +425,27 @@ impl Options {
             }
         };
         let errors = std::cell::RefCell::new(Vec::new());
+        // A bad value from the file points at it in a code frame.
         let bad = |key: &str, msg: String| {
-            errors.borrow_mut().push(
-                Diagnostic::error(
-                    "CONFIG_VALUE",
-                    Category::Config,
-                    format!("{}: {msg}", origin(key)),
-                )
-                .with_file(origin(key)),
+            let mut d = Diagnostic::error(
+                "CONFIG_VALUE",
+                Category::Config,
+                format!("{}: {msg}", origin(key)),
             );
+            match spans
+                .as_ref()
+                .filter(|_| !flag_set(flags, key))
+                .and_then(|s| s.label(key))
+            {
+                Some(label) => d = d.with_label(label),
+                None if flag_set(flags, key) => {}
+                None => {
+                    if let Some(p) = &config_path {
+                        d = d.with_file(display_relative(&cwd, p));
+                    }
+                }
+            }
+            errors.borrow_mut().push(d);
         };
 
         // 3. Validate.
@@ -709,6 +740,11 @@ fn merge(flags: &Settings, file: &Settings) -> Settings {
 /// Parses `prebake.toml`. Unknown keys and values of the wrong type are
 /// errors that name the key, with a code frame in the file.
 pub fn parse_config(text: &str, shown: &str) -> Result<Settings, Vec<Diagnostic>> {
+    parse_config_spanned(text, shown).map(|(s, _)| s)
+}
+
+/// [`parse_config`], also returning where each value stands.
+fn parse_config_spanned(text: &str, shown: &str) -> Result<(Settings, Spans), Vec<Diagnostic>> {
     let source: Arc<str> = Arc::from(text);
     let table: BTreeMap<String, toml::Spanned<toml::Value>> =
         toml::from_str(text).map_err(|e| {
@@ -811,7 +847,12 @@ pub fn parse_config(text: &str, shown: &str) -> Result<Settings, Vec<Diagnostic>
         }
     }
     if errors.is_empty() {
-        Ok(s)
+        let spans = Spans {
+            shown: shown.to_string(),
+            text: source,
+            values: table.iter().map(|(k, v)| (k.clone(), v.span())).collect(),
+        };
+        Ok((s, spans))
     } else {
         Err(errors)
     }

@@ -65,7 +65,7 @@ fn bad_config_value_names_key() {
     p.run(&["build"])
         .assert_code(2)
         .assert_stderr_has("`hash-length`")
-        .assert_stderr_has("prebake.toml");
+        .assert_stderr_has("prebake.toml:2:15");
     p.write("prebake.toml", "root = \"src\"\ntargets = \"chrom 80\"\n");
     p.run(&["build"])
         .assert_code(2)
