@@ -35,7 +35,19 @@ enum Command {
     Build(BuildArgs),
     /// Verify a release: the manifest parses and every file matches its size, hash and integrity.
     Check(CheckArgs),
+    /// Write a commented prebake.toml with every key and its default.
+    Init(InitArgs),
 }
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// Where to write it
+    #[arg(long, value_name = "FILE", default_value = crate::config::CONFIG_FILE)]
+    config: PathBuf,
+}
+
+/// The `prebake init` scaffold.
+pub const CONFIG_TEMPLATE: &str = include_str!("../templates/prebake.toml");
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
@@ -140,6 +152,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> u8 {
     match cli.command {
         Command::Build(b) => build(&b),
         Command::Check(c) => check(&c),
+        Command::Init(i) => init(&i),
     }
 }
 
@@ -389,6 +402,29 @@ fn check(a: &CheckArgs) -> u8 {
                 ));
             }
             1
+        }
+    }
+}
+
+fn init(a: &InitArgs) -> u8 {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&a.config);
+    let result = file.and_then(|mut f| f.write_all(CONFIG_TEMPLATE.as_bytes()));
+    match result {
+        Ok(()) => {
+            eprintln!("{:>12} {}", "Created", a.config.display());
+            0
+        }
+        Err(e) => {
+            let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                "it already exists; prebake init never overwrites".to_string()
+            } else {
+                e.to_string()
+            };
+            eprintln!("error: cannot write {}: {why}", a.config.display());
+            2
         }
     }
 }

@@ -449,3 +449,27 @@ fn mts_is_a_module_and_cts_a_script() {
         .assert_code(1)
         .assert_stderr_has("src/bad.cts:1:1");
 }
+
+#[test]
+fn init_writes_a_config_that_matches_the_defaults() {
+    let p = Project::new();
+    p.run(&["init"]).assert_code(0);
+    let text = fs::read_to_string(p.path().join("prebake.toml")).unwrap();
+    // Every key is documented, and the scaffold parses to the defaults.
+    for key in prebake::config::KEYS {
+        assert!(text.contains(&format!("{key} =")), "scaffold lacks {key}");
+    }
+    p.copy_tree(&repo().join("fixtures/demo"), "assets");
+    p.run(&["build", "--quiet"]).assert_code(0);
+    let with_scaffold = fs::read(p.path().join("public/assets/manifest.json")).unwrap();
+    p.run(&["build", "--quiet", "--no-config", "--out", "plain"])
+        .assert_code(0);
+    assert_eq!(
+        with_scaffold,
+        fs::read(p.path().join("plain/manifest.json")).unwrap()
+    );
+    // Never overwrites.
+    p.run(&["init"])
+        .assert_code(2)
+        .assert_stderr_has("already exists");
+}
