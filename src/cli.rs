@@ -288,7 +288,7 @@ fn build(a: &BuildArgs) -> u8 {
             decorators: a.decorators.clone(),
         },
     };
-    let out = pipeline::build_with(&opts, &mut |e| match e {
+    let out = pipeline::build_with(&opts, &|e| match e {
         Event::WaitingForLock { out } => match p.format {
             // Shown even with --quiet: a build that waits must say so.
             Format::Human => eprintln!(
@@ -299,6 +299,12 @@ fn build(a: &BuildArgs) -> u8 {
             Format::Json => p.json(&serde_json::json!({
                 "reason": "waiting-for-lock",
                 "out": out.to_string_lossy(),
+            })),
+        },
+        Event::SlowFile { file, seconds } => match p.format {
+            Format::Human => eprintln!("{:>12} {file} has been compiling for {seconds} s", "Slow"),
+            Format::Json => p.json(&serde_json::json!({
+                "reason": "slow-file", "file": file, "seconds": seconds,
             })),
         },
     });

@@ -13,9 +13,11 @@
 //! A build with any error writes nothing: the previous release stays.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -35,11 +37,18 @@ use crate::output::{self, OutFile};
 /// nesting is bounded before parsing.
 pub const STACK_SIZE: usize = 1 << 30;
 
+/// How long a file may compile before it is reported as slow, and how often
+/// after that.
+pub const SLOW_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Things a build reports while it runs, for the edges to show.
 #[derive(Debug)]
 pub enum Event<'a> {
     /// Another build holds the out dir's lock; this one waits for it.
     WaitingForLock { out: &'a Path },
+    /// A file has been compiling for `seconds` (reported every
+    /// [`SLOW_AFTER`]), so a user can tell a slow file from a hang.
+    SlowFile { file: &'a str, seconds: u64 },
 }
 
 /// One output of a build.
@@ -103,11 +112,11 @@ pub fn exit_code(diags: &[Diagnostic]) -> u8 {
 
 /// Runs a build. See [`build_with`] for progress events.
 pub fn build(opts: &Options) -> BuildOutput {
-    build_with(opts, &mut |_| {})
+    build_with(opts, &|_| {})
 }
 
 /// Runs a build, reporting progress through `on_event`.
-pub fn build_with(opts: &Options, on_event: &mut dyn FnMut(Event<'_>)) -> BuildOutput {
+pub fn build_with(opts: &Options, on_event: &(dyn Fn(Event<'_>) + Sync)) -> BuildOutput {
     let started = Instant::now();
     let mut out = BuildOutput::default();
     let cfg = match opts.resolve() {
@@ -122,7 +131,7 @@ pub fn build_with(opts: &Options, on_event: &mut dyn FnMut(Event<'_>)) -> BuildO
     out
 }
 
-fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>)) {
+fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync)) {
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .stack_size(STACK_SIZE)
@@ -163,11 +172,29 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>))
         error_recovery: cfg.css_error_recovery,
     };
     install_panic_hook();
-    let compiled: Vec<Compiled> = pool.install(|| {
-        sources
-            .par_iter()
-            .map(|src| compile_one(cfg, src, &js_opts, &css_opts))
-            .collect()
+    // Files being compiled, with their start times, for the slow-file watch.
+    let running: Mutex<BTreeMap<usize, (String, Instant)>> = Mutex::new(BTreeMap::new());
+    let finished = AtomicBool::new(false);
+    let compiled: Vec<Compiled> = std::thread::scope(|scope| {
+        scope.spawn(|| watch_slow_files(&running, &finished, on_event));
+        let compiled = pool.install(|| {
+            sources
+                .par_iter()
+                .enumerate()
+                .map(|(i, src)| {
+                    if let Ok(mut r) = running.lock() {
+                        r.insert(i, (cfg.display_path(&src.path), Instant::now()));
+                    }
+                    let result = compile_one(cfg, src, &js_opts, &css_opts);
+                    if let Ok(mut r) = running.lock() {
+                        r.remove(&i);
+                    }
+                    result
+                })
+                .collect()
+        });
+        finished.store(true, Ordering::Release);
+        compiled
     });
 
     let mut assets = Vec::with_capacity(sources.len());
@@ -228,6 +255,31 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &mut dyn FnMut(Event<'_>))
             out.assets = assets;
         }
         Err(diags) => out.diagnostics.extend(diags),
+    }
+}
+
+/// Reports files that compile for longer than [`SLOW_AFTER`], until
+/// `finished` is set.
+fn watch_slow_files(
+    running: &Mutex<BTreeMap<usize, (String, Instant)>>,
+    finished: &AtomicBool,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) {
+    let tick = std::time::Duration::from_millis(100);
+    let mut reported: BTreeMap<usize, u64> = BTreeMap::new();
+    while !finished.load(Ordering::Acquire) {
+        std::thread::sleep(tick);
+        let Ok(r) = running.lock() else { return };
+        for (i, (file, start)) in r.iter() {
+            let periods = start.elapsed().as_secs() / SLOW_AFTER.as_secs();
+            if periods > 0 && reported.get(i) != Some(&periods) {
+                reported.insert(*i, periods);
+                on_event(Event::SlowFile {
+                    file,
+                    seconds: periods * SLOW_AFTER.as_secs(),
+                });
+            }
+        }
     }
 }
 
@@ -336,4 +388,49 @@ fn install_panic_hook() {
             }
         }));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_files_are_reported_once_per_period() {
+        let start = Instant::now()
+            .checked_sub(SLOW_AFTER * 2 + std::time::Duration::from_secs(1))
+            .unwrap();
+        let running = Mutex::new(BTreeMap::from([
+            (0, ("src/slow.js".to_string(), start)),
+            (1, ("src/fast.js".to_string(), Instant::now())),
+        ]));
+        let finished = AtomicBool::new(false);
+        let seen = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(350));
+                finished.store(true, Ordering::Release);
+            });
+            watch_slow_files(&running, &finished, &|e| {
+                if let Event::SlowFile { file, seconds } = e {
+                    seen.lock().unwrap().push((file.to_string(), seconds));
+                }
+            });
+        });
+        let expected = 2 * SLOW_AFTER.as_secs();
+        assert_eq!(
+            seen.into_inner().unwrap(),
+            [("src/slow.js".to_string(), expected)]
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_worst_category() {
+        let input = Diagnostic::error("JS_PARSE", Category::Input, "x");
+        let io = Diagnostic::error("IO", Category::Io, "y");
+        let warn = Diagnostic::warning("CSS_RECOVERED", Category::Input, "z");
+        assert_eq!(exit_code(&[]), 0);
+        assert_eq!(exit_code(std::slice::from_ref(&warn)), 0);
+        assert_eq!(exit_code(&[input.clone(), warn]), 1);
+        assert_eq!(exit_code(&[input, io]), 2);
+    }
 }
