@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Format, Options, Settings};
@@ -156,6 +158,13 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> u8 {
     }
 }
 
+/// One JSON object per line on stdout, flushed so readers see it at once.
+fn print_json(v: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{v}");
+    let _ = out.flush();
+}
+
 struct Printer {
     format: Format,
     color: bool,
@@ -185,16 +194,10 @@ impl Printer {
             }
             Format::Json => {
                 for d in diags {
-                    self.json(&diagnostics::to_json(d));
+                    print_json(&diagnostics::to_json(d));
                 }
             }
         }
-    }
-
-    fn json(&self, v: &serde_json::Value) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{v}");
-        let _ = out.flush();
     }
 
     /// A cargo-style status line: right-aligned green verb.
@@ -296,14 +299,14 @@ fn build(a: &BuildArgs) -> u8 {
                 "Blocking",
                 crate::config::display_relative(&std::env::current_dir().unwrap_or_default(), out)
             ),
-            Format::Json => p.json(&serde_json::json!({
+            Format::Json => print_json(&serde_json::json!({
                 "reason": "waiting-for-lock",
                 "out": out.to_string_lossy(),
             })),
         },
         Event::SlowFile { file, seconds } => match p.format {
             Format::Human => eprintln!("{:>12} {file} has been compiling for {seconds} s", "Slow"),
-            Format::Json => p.json(&serde_json::json!({
+            Format::Json => print_json(&serde_json::json!({
                 "reason": "slow-file", "file": file, "seconds": seconds,
             })),
         },
@@ -315,7 +318,7 @@ fn build(a: &BuildArgs) -> u8 {
         .as_ref()
         .map(|m| crate::config::display_relative(&std::env::current_dir().unwrap_or_default(), m));
     if p.format == Format::Json {
-        p.json(&serde_json::json!({
+        print_json(&serde_json::json!({
             "reason": "build-finished",
             "success": code == 0,
             "exit_code": code,
@@ -339,7 +342,7 @@ fn build(a: &BuildArgs) -> u8 {
                 s.other,
                 s.written,
                 s.reused,
-                s.millis as f64 / 1000.0
+                Duration::from_millis(u64::try_from(s.millis).unwrap_or(u64::MAX)).as_secs_f64()
             ),
         );
         if let Some(m) = shown_manifest {
@@ -377,7 +380,7 @@ fn check(a: &CheckArgs) -> u8 {
     match crate::check::check(&out, &manifest, &shown) {
         Ok(report) => {
             if p.format == Format::Json {
-                p.json(&serde_json::json!({
+                print_json(&serde_json::json!({
                     "reason": "check-finished", "success": true,
                     "files": report.files, "bytes": report.bytes,
                 }));
@@ -397,7 +400,7 @@ fn check(a: &CheckArgs) -> u8 {
         Err(diags) => {
             p.diagnostics(&diags);
             if p.format == Format::Json {
-                p.json(&serde_json::json!({
+                print_json(&serde_json::json!({
                     "reason": "check-finished", "success": false, "errors": diags.len(),
                 }));
             } else {

@@ -713,6 +713,7 @@ fn flag_set(s: &Settings, key: &str) -> bool {
 }
 
 fn merge(flags: &Settings, file: &Settings) -> Settings {
+    #[allow(clippy::ref_option)] // called with the fields as they are
     fn or<T: Clone>(a: &Option<T>, b: &Option<T>) -> Option<T> {
         a.clone().or_else(|| b.clone())
     }

@@ -187,11 +187,15 @@ fn next_char_boundary(source: &str, at: usize) -> usize {
         .map_or(at, |c| at + c.len_utf8())
 }
 
+fn memchr_count(bytes: &[u8]) -> usize {
+    bytes.split(|&b| b == b'\n').count() - 1
+}
+
 /// 1-based line and column (counted in chars) of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let before = &source.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = memchr_count(before) + 1;
     let line_start = before
         .iter()
         .rposition(|&b| b == b'\n')

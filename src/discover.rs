@@ -5,7 +5,7 @@
 //!
 //! Skipped: hidden files and directories (`.git`, `.DS_Store`, `.#lock`),
 //! `node_modules`, editor byproducts (`*~`, `*.swp`, vim's `4913`,
-//! JetBrains' `___jb_tmp___`, emacs' `#file#`), TypeScript declarations
+//! `JetBrains`' `___jb_tmp___`, emacs' `#file#`), TypeScript declarations
 //! (`*.d.ts`), the out dir and the config file.
 //!
 //! Symlinks are followed only when their target is inside the source root;
@@ -32,7 +32,7 @@ pub enum JsKind {
     Js,
     /// `.mjs`
     Mjs,
-    /// `.cjs`: CommonJS, always a script.
+    /// `.cjs`: `CommonJS`, always a script.
     Cjs,
     /// `.jsx`
     Jsx,
@@ -40,7 +40,7 @@ pub enum JsKind {
     Ts,
     /// `.mts`: always a module.
     Mts,
-    /// `.cts`: CommonJS, always a script.
+    /// `.cts`: `CommonJS`, always a script.
     Cts,
     /// `.tsx`
     Tsx,

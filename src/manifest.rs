@@ -1,7 +1,7 @@
 //! The manifest schema (version 1): written by the builder, read strictly by
 //! `prebake check` and by running apps.
 //!
-//! This module needs only serde, serde_json, sha2 and base64, so apps can
+//! This module needs only `serde`, `serde_json`, `sha2` and `base64`, so apps can
 //! read manifests without compiling swc or lightningcss.
 //!
 //! ```json
@@ -70,7 +70,7 @@ pub struct Entry {
 #[derive(Debug)]
 pub enum ManifestError {
     Io(std::io::Error),
-    /// Not valid JSON, or not this schema; carries serde_json's line and column.
+    /// Not valid JSON, or not this schema; carries `serde_json`'s line and column.
     Parse {
         message: String,
         line: usize,
@@ -190,7 +190,7 @@ impl Manifest {
 }
 
 /// Counts the entries of the `assets` object at the lexical level, to catch
-/// duplicate keys that serde_json would merge.
+/// duplicate keys that `serde_json` would merge.
 fn count_asset_keys(text: &str) -> usize {
     struct Count(usize);
     impl<'de> Deserialize<'de> for Count {

@@ -103,10 +103,8 @@ pub fn exit_code(diags: &[Diagnostic]) -> u8 {
     let errors = || diags.iter().filter(|d| d.is_error());
     if errors().any(|d| matches!(d.category, Category::Config | Category::Io)) {
         2
-    } else if errors().next().is_some() {
-        1
     } else {
-        0
+        u8::from(errors().next().is_some())
     }
 }
 

@@ -6,6 +6,13 @@
 //! as a readable diff. Run with `PREBAKE_BLESS=1` to rewrite snapshots, then
 //! read the diff before committing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: casts of small counts and generated strings are fine here.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::similar_names,
+    clippy::format_push_string,
+    clippy::doc_markdown
+)]
 
 mod common;
 

@@ -1,6 +1,13 @@
 //! Reliability tests from RELIABILITY.md (T01, T05, T06, T07, T12, T18,
 //! T20, T21). Each ends by verifying the release with `prebake check`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: casts of small counts and generated strings are fine here.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::similar_names,
+    clippy::format_push_string,
+    clippy::doc_markdown
+)]
 
 mod common;
 

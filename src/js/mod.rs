@@ -75,6 +75,11 @@ impl JsOptions {
     }
 }
 
+/// A browser version as `major << 16 | minor << 8`; a bare major is shifted.
+fn major(n: u32) -> u32 {
+    if n > 0xffff { n } else { n << 16 }
+}
+
 /// Converts the shared browser list into swc's form, and finds the lowest
 /// ES level all of them support.
 fn versions_of(targets: &Targets) -> (Versions, EsVersion) {
@@ -120,9 +125,6 @@ fn versions_of(targets: &Targets) -> (Versions, EsVersion) {
             [51, 15, 54, 10, 10, 38, 5, 51].map(major),
         ),
     ];
-    fn major(n: u32) -> u32 {
-        if n > 0xffff { n } else { n << 16 }
-    }
     let have = [
         b.chrome, b.edge, b.firefox, b.safari, b.ios_saf, b.opera, b.samsung, b.android,
     ];
@@ -177,10 +179,10 @@ pub fn compile(
         let lo = (span.lo.0.saturating_sub(fm.start_pos.0)) as usize;
         let hi = (span.hi.0.saturating_sub(fm.start_pos.0)) as usize;
         let mut d = Diagnostic::error(code, Category::Input, msg);
-        if !span.is_dummy() {
-            d = d.with_label(Label::new(shown, source.clone(), lo..hi.max(lo)));
-        } else {
+        if span.is_dummy() {
             d = d.with_file(shown);
+        } else {
+            d = d.with_label(Label::new(shown, source.clone(), lo..hi.max(lo)));
         }
         d
     };
@@ -250,7 +252,7 @@ pub fn compile(
                 // nor `using`, which no target we support runs natively.
                 match opts.decorators {
                     Decorators::Standard => {
-                        program.mutate(proposal::decorator_2022_03::decorator_2022_03())
+                        program.mutate(proposal::decorator_2022_03::decorator_2022_03());
                     }
                     Decorators::Legacy => program.mutate(proposal::decorators::decorators(
                         proposal::decorators::Config {
@@ -500,10 +502,12 @@ fn parse(
                         .map_or(m.span, Spanned::span);
                     Err(Error::new(span, SyntaxError::ImportExportInScript))
                 }
-                script => Ok(script),
+                script @ Program::Script(_) => Ok(script),
             }
         }
-        _ => parse_file_as_program(fm, syntax, EsVersion::latest(), c, recovered),
+        JsKind::Js | JsKind::Jsx | JsKind::Ts | JsKind::Tsx => {
+            parse_file_as_program(fm, syntax, EsVersion::latest(), c, recovered)
+        }
     }
 }
 
@@ -739,7 +743,7 @@ mod tests {
     fn nesting_counts_brackets_but_not_strings_or_comments() {
         let deep = "(".repeat(MAX_NESTING + 1);
         assert_eq!(too_deep(&deep), Some(MAX_NESTING));
-        let ok = format!("'{}' // {}\n/* {} */ `{}`", deep, deep, deep, deep);
+        let ok = format!("'{deep}' // {deep}\n/* {deep} */ `{deep}`");
         assert_eq!(too_deep(&ok), None);
         let nested_tpl = "`${`${`${1}`}`}`";
         assert_eq!(too_deep(nested_tpl), None);

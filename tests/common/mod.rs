@@ -2,6 +2,7 @@
 //! binary, reading an out dir back.
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a test failure
+#![allow(clippy::cast_possible_truncation, clippy::format_push_string)]
 
 use std::collections::BTreeMap;
 use std::fs;
