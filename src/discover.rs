@@ -12,6 +12,7 @@
 //! a link that leaves the root is an `OUTSIDE_ROOT` error, a loop is a
 //! `SYMLINK_LOOP` error.
 
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, canonical_prefix};
@@ -126,6 +127,14 @@ fn is_declaration(name: &str) -> bool {
 /// met, so the build can still report the errors of the other files.
 pub fn discover(cfg: &Config) -> (Vec<Source>, Vec<Diagnostic>) {
     let out_canon = canonical_prefix(&cfg.out);
+    // The out dir by identity (device, inode), so it is skipped however the
+    // walk reaches it, through a symlinked parent too.
+    let out_id = std::fs::metadata(&cfg.out).ok().map(|m| (m.dev(), m.ino()));
+    let is_out = |e: &walkdir::DirEntry| {
+        e.file_type().is_dir()
+            && (out_id.is_some() && e.metadata().ok().map(|m| (m.dev(), m.ino())) == out_id
+                || e.path() == out_canon)
+    };
     let config_canon = cfg.config_file.as_ref().and_then(|p| p.canonicalize().ok());
     let mut sources = Vec::new();
     let mut errors = Vec::new();
@@ -160,9 +169,9 @@ pub fn discover(cfg: &Config) -> (Vec<Source>, Vec<Diagnostic>) {
                     return false;
                 }
                 // Never read the out dir back as input, even through a link.
-                return e.path().canonicalize().map_or(true, |c| c != out_canon);
+                return !is_out(e);
             }
-            e.path() != out_canon
+            !is_out(e)
         });
 
     for entry in walker {

@@ -480,3 +480,19 @@ fn init_writes_a_config_that_matches_the_defaults() {
         .assert_code(2)
         .assert_stderr_has("already exists");
 }
+
+#[test]
+fn out_dir_reached_through_a_symlink_is_not_read_back() {
+    let p = Project::new();
+    p.write("src/real/a.js", "export const a = 1;\n");
+    std::os::unix::fs::symlink("real", p.path().join("src/link")).unwrap();
+    p.run(&["build", "--root", "src", "--out", "src/real/dist"])
+        .assert_code(0);
+    p.run(&["build", "--root", "src", "--out", "src/real/dist"])
+        .assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("src/real/dist/manifest.json")).unwrap();
+    assert_eq!(
+        m.assets.keys().collect::<Vec<_>>(),
+        ["link/a.js", "real/a.js"]
+    );
+}
