@@ -256,6 +256,17 @@ impl NamePattern {
                 rest = &rest[end..];
             }
         }
+        // References are written relative to the referring file's own
+        // directory, which must be known before its hash is.
+        if let Some(h) = parts.iter().position(|p| *p == Part::Hash)
+            && parts[h..]
+                .iter()
+                .any(|p| *p == Part::Dir || matches!(p, Part::Lit(l) if l.contains('/')))
+        {
+            return Err(format!(
+                "name pattern `{s}` puts [hash] in a directory; it must be in the file name, after the last `/`"
+            ));
+        }
         if !parts.contains(&Part::Name) || !parts.contains(&Part::Hash) {
             return Err(format!(
                 "name pattern `{s}` must contain both [name] and [hash]"
@@ -1011,6 +1022,8 @@ mod tests {
         assert!(NamePattern::parse("[hash][ext]").is_err());
         assert!(NamePattern::parse("[dir]/[nme]-[hash]").is_err());
         assert!(NamePattern::parse("../[name]-[hash]").is_err());
+        assert!(NamePattern::parse("[hash]/[name][ext]").is_err());
+        assert!(NamePattern::parse("[dir]/[hash]-[name][ext]").is_ok());
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub mod js;
 pub mod output;
 #[cfg(feature = "compiler")]
 pub mod pipeline;
+#[cfg(feature = "compiler")]
+pub mod refs;
 
 #[cfg(feature = "compiler")]
 pub use config::{Config, Options, Settings};

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -30,6 +30,7 @@ use crate::fingerprint;
 use crate::js::{self, JsOptions};
 use crate::manifest::{Entry, Manifest};
 use crate::output::{self, OutFile};
+use crate::refs::{self, Reference, Target};
 
 /// Stack size of compile threads. swc and lightningcss recurse about 3 KiB
 /// per nesting level and a stack overflow aborts the process, so the stack
@@ -195,38 +196,79 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         compiled
     });
 
-    let mut assets = Vec::with_capacity(sources.len());
-    let mut bytes_of = Vec::with_capacity(sources.len());
-    for (src, (result, warnings)) in sources.iter().zip(compiled) {
+    let mut outputs: Vec<Option<Output>> = Vec::with_capacity(sources.len());
+    for (result, warnings) in compiled {
         out.diagnostics.extend(warnings);
         match result {
-            Ok(bytes) => {
-                let hash = fingerprint::sha256_hex(&bytes);
-                let file = fingerprint::output_name(cfg, src, &hash[..cfg.hash_length]);
-                let entry = Entry {
-                    content_type: fingerprint::mime_type(&file),
-                    integrity: fingerprint::integrity(cfg.sri, &bytes),
-                    size: bytes.len() as u64,
-                    file: file.clone(),
-                };
-                match src.kind {
-                    Kind::Js(_) => out.stats.js += 1,
-                    Kind::Css => out.stats.css += 1,
-                    Kind::Static => out.stats.other += 1,
-                }
-                assets.push(Asset {
-                    logical: src.logical.clone(),
-                    file,
-                    kind: src.kind,
-                    entry,
-                });
-                bytes_of.push(bytes);
+            Ok(o) => outputs.push(Some(o)),
+            Err(diags) => {
+                out.diagnostics.extend(diags);
+                outputs.push(None);
             }
-            Err(diags) => out.diagnostics.extend(diags),
         }
     }
+    let links = resolve_references(cfg, &sources, &outputs, &mut out.diagnostics);
     if out.has_errors() {
         return;
+    }
+    let Some(order) = dependency_order(cfg, &sources, &links, &mut out.diagnostics) else {
+        return;
+    };
+
+    // Fingerprint in dependency order: a file's references are rewritten to
+    // the final names of their targets before the file itself is hashed, so
+    // its name covers everything it points at (a new image renames every
+    // stylesheet that uses it, and nothing else).
+    let mut named: Vec<Option<(String, Vec<u8>)>> = vec![None; sources.len()];
+    for i in order {
+        let src = &sources[i];
+        let Some(o) = outputs[i].take() else { continue };
+        let bytes = if links[i].is_empty() {
+            o.bytes
+        } else {
+            let own_dir_file = fingerprint::output_name(cfg, src, "0");
+            let replacements: Vec<(String, String)> = links[i]
+                .iter()
+                .map(|(placeholder, target)| {
+                    let url = match target {
+                        Link::Keep(url) => url.clone(),
+                        Link::To(j, suffix) => {
+                            let to = named[*j].as_ref().map_or("", |(f, _)| f.as_str());
+                            format!("{}{suffix}", refs::relative_url(&own_dir_file, to))
+                        }
+                    };
+                    (placeholder.clone(), url)
+                })
+                .collect();
+            css::substitute(&String::from_utf8_lossy(&o.bytes), &replacements).into_bytes()
+        };
+        let hash = fingerprint::sha256_hex(&bytes);
+        let file = fingerprint::output_name(cfg, src, &hash[..cfg.hash_length]);
+        named[i] = Some((file, bytes));
+    }
+
+    let mut assets = Vec::with_capacity(sources.len());
+    let mut bytes_of = Vec::with_capacity(sources.len());
+    for (src, slot) in sources.iter().zip(named) {
+        let Some((file, bytes)) = slot else { continue };
+        let entry = Entry {
+            content_type: fingerprint::mime_type(&file),
+            integrity: fingerprint::integrity(cfg.sri, &bytes),
+            size: bytes.len() as u64,
+            file: file.clone(),
+        };
+        match src.kind {
+            Kind::Js(_) => out.stats.js += 1,
+            Kind::Css => out.stats.css += 1,
+            Kind::Static => out.stats.other += 1,
+        }
+        assets.push(Asset {
+            logical: src.logical.clone(),
+            file,
+            kind: src.kind,
+            entry,
+        });
+        bytes_of.push(bytes);
     }
 
     let mut manifest = Manifest::new(cfg.base.clone());
@@ -256,6 +298,117 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     }
 }
 
+/// Where a placeholder goes.
+enum Link {
+    /// An external URL, written back as it was.
+    Keep(String),
+    /// Source `j`'s output, plus the query and fragment to keep.
+    To(usize, String),
+}
+
+/// Resolves every reference of every output; one error per bad reference.
+fn resolve_references(
+    cfg: &Config,
+    sources: &[Source],
+    outputs: &[Option<Output>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Vec<(String, Link)>> {
+    let index: BTreeMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.logical.as_str(), i))
+        .collect();
+    let root_shown = cfg.display_path(&cfg.root);
+    sources
+        .iter()
+        .zip(outputs)
+        .map(|(src, o)| {
+            let Some(o) = o else { return Vec::new() };
+            o.refs
+                .iter()
+                .filter_map(|r| {
+                    match refs::resolve(&r.url, &src.logical, &|l| index.contains_key(l)) {
+                        Ok(Target::External) => {
+                            Some((r.placeholder.clone(), Link::Keep(r.url.clone())))
+                        }
+                        Ok(Target::Local { logical, suffix }) => {
+                            let j = index.get(logical.as_str()).copied()?;
+                            Some((r.placeholder.clone(), Link::To(j, suffix)))
+                        }
+                        Err(e) => {
+                            let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
+                            let shown = cfg.display_path(&src.path);
+                            diagnostics.push(e.diagnostic(r, &shown, &text, &root_shown));
+                            None
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Sources ordered so that every file comes after the files it references
+/// (Kahn's algorithm, ties by logical name). A cycle is an error.
+fn dependency_order(
+    cfg: &Config,
+    sources: &[Source],
+    links: &[Vec<(String, Link)>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vec<usize>> {
+    let n = sources.len();
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut pending = vec![0usize; n];
+    for (i, l) in links.iter().enumerate() {
+        let mut deps: Vec<usize> = l
+            .iter()
+            .filter_map(|(_, link)| match link {
+                // A file pointing at itself is a cycle too: its name would
+                // have to contain its own hash.
+                Link::To(j, _) => Some(*j),
+                _ => None,
+            })
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        pending[i] = deps.len();
+        for j in deps {
+            users[j].push(i);
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &u in &users[i] {
+            pending[u] -= 1;
+            if pending[u] == 0 {
+                ready.insert(u);
+            }
+        }
+    }
+    if order.len() == n {
+        return Some(order);
+    }
+    let stuck: Vec<&str> = (0..n)
+        .filter(|&i| pending[i] > 0)
+        .map(|i| sources[i].logical.as_str())
+        .collect();
+    diagnostics.push(
+        Diagnostic::error(
+            "REFERENCE_CYCLE",
+            Category::Input,
+            format!(
+                "these files reference each other in a cycle: {}",
+                stuck.join(", ")
+            ),
+        )
+        .with_file(cfg.display_source(stuck.first().copied().unwrap_or_default())),
+    );
+    None
+}
+
 /// Reports files that compile for longer than [`SLOW_AFTER`], until
 /// `finished` is set.
 fn watch_slow_files(
@@ -282,7 +435,27 @@ fn watch_slow_files(
 }
 
 /// A source's output bytes (or its errors), and its warnings.
-type Compiled = (Result<Vec<u8>, Vec<Diagnostic>>, Vec<Diagnostic>);
+type Compiled = (Result<Output, Vec<Diagnostic>>, Vec<Diagnostic>);
+
+/// A compiled file before fingerprinting.
+struct Output {
+    /// Final bytes, except that each reference is still its placeholder.
+    bytes: Vec<u8>,
+    /// References to rewrite (CSS `url()` and `@import` for now).
+    refs: Vec<Reference>,
+    /// Source text, for diagnostics about references.
+    source: Option<Arc<str>>,
+}
+
+impl Output {
+    fn plain(bytes: Vec<u8>) -> Output {
+        Output {
+            bytes,
+            refs: Vec::new(),
+            source: None,
+        }
+    }
+}
 
 /// Reads and compiles one source. Returns the output bytes (or errors) and
 /// any warnings. A panic in a compiler becomes an `INTERNAL` error.
@@ -301,7 +474,7 @@ fn compile_one(cfg: &Config, src: &Source, js_opts: &JsOptions, css_opts: &CssOp
         }
     };
     if src.kind == Kind::Static {
-        return (Ok(bytes), Vec::new());
+        return (Ok(Output::plain(bytes)), Vec::new());
     }
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
@@ -327,14 +500,22 @@ fn compile_one(cfg: &Config, src: &Source, js_opts: &JsOptions, css_opts: &CssOp
     IN_JOB.with(|f| f.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match src.kind {
         Kind::Js(kind) => (
-            js::compile(&src.logical, &shown, text, kind, js_opts).map(String::into_bytes),
+            js::compile(&src.logical, &shown, text, kind, js_opts)
+                .map(|code| Output::plain(code.into_bytes())),
             Vec::new(),
         ),
         Kind::Css => match css::compile(&src.logical, &shown, text, css_opts) {
-            Ok(o) => (Ok(o.code.into_bytes()), o.warnings),
+            Ok(o) => (
+                Ok(Output {
+                    bytes: o.code.into_bytes(),
+                    refs: o.refs,
+                    source: Some(o.source),
+                }),
+                o.warnings,
+            ),
             Err(d) => (Err(d), Vec::new()),
         },
-        Kind::Static => (Ok(bytes.clone()), Vec::new()),
+        Kind::Static => (Ok(Output::plain(bytes.clone())), Vec::new()),
     }));
     IN_JOB.with(|f| f.set(false));
     match result {

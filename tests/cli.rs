@@ -371,7 +371,7 @@ fn source_date_epoch_sets_mtimes_and_bad_values_are_errors() {
 #[test]
 fn check_accepts_any_name_pattern_and_manifest_path() {
     for names in [
-        "[hash]/[name][ext]",
+        "[dir]/[hash][name][ext]",
         "[name][hash][ext]",
         "[dir]/[hash]-[name][ext]",
         "flat/[name].[hash][ext]",

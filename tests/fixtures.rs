@@ -133,4 +133,7 @@ cases! {
     css_error_recovery_warns => "css-recovery",
     standard_decorators_and_using_are_lowered => "decorators-using",
     legacy_decorators => "decorators-legacy",
+    css_references_are_rewritten => "css-references",
+    css_missing_target_error => "css-missing-target",
+    css_outside_root_error => "css-outside-root",
 }

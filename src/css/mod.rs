@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use lightningcss::dependencies::{Dependency, DependencyOptions};
 use lightningcss::stylesheet::{
     MinifyOptions, ParserFlags, ParserOptions, PrinterOptions, StyleSheet,
 };
@@ -14,6 +15,7 @@ use lightningcss::targets::Targets as CssTargets;
 
 use crate::config::Targets;
 use crate::diagnostics::{Category, Diagnostic, Label};
+use crate::refs::Reference;
 
 /// Deepest nesting of blocks, parentheses and brackets accepted.
 pub const MAX_NESTING: usize = 500;
@@ -28,8 +30,14 @@ pub struct CssOptions {
 
 /// Compiled stylesheet and the warnings produced on the way.
 pub struct CssOutput {
+    /// The stylesheet, with every `url()` and `@import` URL replaced by a
+    /// quoted placeholder (see [`substitute`]).
     pub code: String,
     pub warnings: Vec<Diagnostic>,
+    /// Every `url()` and `@import` of the file, deduplicated by placeholder.
+    pub refs: Vec<Reference>,
+    /// The source text, for diagnostics about references.
+    pub source: Arc<str>,
 }
 
 pub fn compile(
@@ -118,6 +126,9 @@ pub fn compile(
     let printed = sheet.to_css(PrinterOptions {
         minify: opts.minify,
         targets,
+        analyze_dependencies: Some(DependencyOptions {
+            remove_imports: false,
+        }),
         ..PrinterOptions::default()
     });
     match printed {
@@ -126,9 +137,32 @@ pub fn compile(
             if !code.ends_with('\n') {
                 code.push('\n');
             }
+            let mut refs: Vec<Reference> = res
+                .dependencies
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| {
+                    let (url, placeholder, loc) = match d {
+                        Dependency::Url(u) => (u.url, u.placeholder, u.loc),
+                        Dependency::Import(i) => (i.url, i.placeholder, i.loc),
+                    };
+                    Reference {
+                        url,
+                        placeholder,
+                        line: loc.start.line as usize,
+                        column: loc.start.column as usize,
+                    }
+                })
+                .collect();
+            // Prefixed fallbacks repeat a url(); one entry per placeholder.
+            refs.sort_by(|a, b| a.placeholder.cmp(&b.placeholder).then(a.line.cmp(&b.line)));
+            refs.dedup_by(|a, b| a.placeholder == b.placeholder);
+            refs.sort_by_key(|r| (r.line, r.column));
             Ok(CssOutput {
                 code,
                 warnings: recovered,
+                refs,
+                source,
             })
         }
         Err(e) => {
@@ -177,4 +211,70 @@ pub fn too_deep(src: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// Replaces each quoted placeholder in `code` with its URL. Inside `url()`
+/// a URL that needs no quotes is written bare, as the minifier would;
+/// elsewhere (`image-set("…" 1x)`, `@import "…"`) it stays a string.
+pub fn substitute(code: &str, replacements: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(code.len() + replacements.len() * 32);
+    let mut rest = code;
+    loop {
+        let next = replacements
+            .iter()
+            .filter_map(|(ph, url)| {
+                let quoted = format!("\"{ph}\"");
+                rest.find(&quoted).map(|i| (i, quoted.len(), url))
+            })
+            .min_by_key(|(i, _, _)| *i);
+        let Some((i, len, url)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i]);
+        let in_url = out.ends_with("url(");
+        let bare_ok = !url.is_empty()
+            && !url.chars().any(|c| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '\\') || c.is_control()
+            });
+        if in_url && bare_ok {
+            out.push_str(url);
+        } else {
+            out.push('"');
+            for c in url.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\a "),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        rest = &rest[i + len..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitution_keeps_strings_where_needed() {
+        let code = r#"a{background:url("P1")}b{background-image:image-set("P2" 1x)}@import "P3";c{d:url("P4")}"#;
+        let r = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let out = substitute(
+            code,
+            &[
+                r("P1", "x-1.png"),
+                r("P2", "y-2.png"),
+                r("P3", "z-3.css"),
+                r("P4", "data:image/svg+xml,<svg a=\"b\">"),
+            ],
+        );
+        assert_eq!(
+            out,
+            r#"a{background:url(x-1.png)}b{background-image:image-set("y-2.png" 1x)}@import "z-3.css";c{d:url("data:image/svg+xml,<svg a=\"b\">")}"#
+        );
+    }
 }
