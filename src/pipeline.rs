@@ -366,7 +366,7 @@ fn dependency_order(
                 // A file pointing at itself is a cycle too: its name would
                 // have to contain its own hash.
                 Link::To(j, _) => Some(*j),
-                _ => None,
+                Link::Keep(_) => None,
             })
             .collect();
         deps.sort_unstable();

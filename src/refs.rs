@@ -9,6 +9,7 @@
 //! Rewritten URLs are relative to the referring file's own output location,
 //! so a release works under any `base` and any mount point.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::diagnostics::{Category, Diagnostic, Label};
@@ -165,7 +166,7 @@ fn percent_encode_path(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -201,6 +202,7 @@ pub fn relative_url(from: &str, to: &str) -> String {
 mod tests {
     use super::*;
 
+    #[allow(clippy::unnecessary_wraps)] // compared with resolve()'s result
     fn local(logical: &str, suffix: &str) -> Result<Target, ResolveError> {
         Ok(Target::Local {
             logical: logical.into(),

@@ -521,3 +521,68 @@ fn t21_collisions_name_both_inputs() {
         assert!(!p.path().join("out/manifest.json").exists());
     }
 }
+
+/// T04 (CSS part): editing an image or a stylesheet renames every
+/// stylesheet that reaches it, transitively, and nothing else; across a
+/// history of edits no output name ever maps to two contents.
+#[test]
+fn t04_fingerprint_cascade() {
+    let p = Project::new();
+    p.write("src/img/logo.png", "logo v0");
+    p.write("src/img/other.png", "other");
+    p.write("src/css/theme.css", ".t{background:url(../img/logo.png)}\n");
+    p.write(
+        "src/css/site.css",
+        "@import \"./theme.css\";\n.s{color:red}\n",
+    );
+    p.write(
+        "src/css/plain.css",
+        ".p{background:url(../img/other.png)}\n",
+    );
+    p.write("src/app.js", "export const x = 1;\n");
+
+    let mut seen: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+    let mut build = |p: &Project| {
+        p.build(&["--quiet"]).assert_code(0);
+        let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+        for e in m.assets.values() {
+            let bytes = fs::read(p.path().join("out").join(&e.file)).unwrap();
+            if let Some(old) = seen.insert(e.file.clone(), bytes.clone()) {
+                assert_eq!(old, bytes, "{} maps to two contents", e.file);
+            }
+        }
+        assert_release_valid(p, "out");
+        m.assets
+            .into_iter()
+            .map(|(k, e)| (k, e.file))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let changed = |a: &std::collections::BTreeMap<String, String>,
+                   b: &std::collections::BTreeMap<String, String>| {
+        a.keys()
+            .filter(|k| a[*k] != b[*k])
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+
+    let v0 = build(&p);
+    // An image: its file, the stylesheet using it, and the one importing that.
+    p.write("src/img/logo.png", "logo v1");
+    let v1 = build(&p);
+    assert_eq!(
+        changed(&v0, &v1),
+        ["css/site.css", "css/theme.css", "img/logo.png"]
+    );
+    // A stylesheet: it and its importer only.
+    p.write(
+        "src/css/theme.css",
+        ".t{background:url(../img/logo.png);color:blue}\n",
+    );
+    let v2 = build(&p);
+    assert_eq!(changed(&v1, &v2), ["css/site.css", "css/theme.css"]);
+    // Back to the first contents: back to the first names.
+    p.write("src/img/logo.png", "logo v0");
+    p.write("src/css/theme.css", ".t{background:url(../img/logo.png)}\n");
+    let v3 = build(&p);
+    assert_eq!(v0, v3);
+}

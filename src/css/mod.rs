@@ -137,7 +137,7 @@ pub fn compile(
             if !code.ends_with('\n') {
                 code.push('\n');
             }
-            let mut refs: Vec<Reference> = res
+            let mut found: Vec<Reference> = res
                 .dependencies
                 .unwrap_or_default()
                 .into_iter()
@@ -155,13 +155,13 @@ pub fn compile(
                 })
                 .collect();
             // Prefixed fallbacks repeat a url(); one entry per placeholder.
-            refs.sort_by(|a, b| a.placeholder.cmp(&b.placeholder).then(a.line.cmp(&b.line)));
-            refs.dedup_by(|a, b| a.placeholder == b.placeholder);
-            refs.sort_by_key(|r| (r.line, r.column));
+            found.sort_by(|a, b| a.placeholder.cmp(&b.placeholder).then(a.line.cmp(&b.line)));
+            found.dedup_by(|a, b| a.placeholder == b.placeholder);
+            found.sort_by_key(|r| (r.line, r.column));
             Ok(CssOutput {
                 code,
                 warnings: recovered,
-                refs,
+                refs: found,
                 source,
             })
         }
