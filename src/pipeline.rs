@@ -23,7 +23,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::{Config, Options};
-use crate::css::{self, CssOptions};
+use crate::css::{self, CssOptions, CssScope};
 use crate::diagnostics::{Category, Diagnostic};
 use crate::discover::{self, Kind, Source};
 use crate::fingerprint;
@@ -126,6 +126,10 @@ pub fn build_with(opts: &Options, on_event: &(dyn Fn(Event<'_>) + Sync)) -> Buil
         }
     };
     run(&cfg, &mut out, on_event);
+    // Several files can report one problem (an @import cycle); say it once.
+    let mut seen = std::collections::BTreeSet::new();
+    out.diagnostics
+        .retain(|d| seen.insert((d.code, d.message.clone(), d.position())));
     out.stats.millis = started.elapsed().as_millis();
     out
 }
@@ -171,6 +175,14 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         error_recovery: cfg.css_error_recovery,
     };
     install_panic_hook();
+    let known: std::collections::BTreeSet<String> =
+        sources.iter().map(|s| s.logical.clone()).collect();
+    let display = |p: &Path| cfg.display_path(p);
+    let css_scope = CssScope {
+        root: &cfg.root,
+        known: &known,
+        display: &display,
+    };
     // Files being compiled, with their start times, for the slow-file watch.
     let running: Mutex<BTreeMap<usize, (String, Instant)>> = Mutex::new(BTreeMap::new());
     let finished = AtomicBool::new(false);
@@ -184,7 +196,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                     if let Ok(mut r) = running.lock() {
                         r.insert(i, (cfg.display_path(&src.path), Instant::now()));
                     }
-                    let result = compile_one(cfg, src, &js_opts, &css_opts);
+                    let result = compile_one(cfg, src, &js_opts, &css_opts, &css_scope);
                     if let Ok(mut r) = running.lock() {
                         r.remove(&i);
                     }
@@ -327,7 +339,7 @@ fn resolve_references(
             o.refs
                 .iter()
                 .filter_map(|r| {
-                    match refs::resolve(&r.url, &src.logical, &|l| index.contains_key(l)) {
+                    match refs::resolve(&r.url, &r.from, &|l| index.contains_key(l)) {
                         Ok(Target::External) => {
                             Some((r.placeholder.clone(), Link::Keep(r.url.clone())))
                         }
@@ -336,8 +348,16 @@ fn resolve_references(
                             Some((r.placeholder.clone(), Link::To(j, suffix)))
                         }
                         Err(e) => {
-                            let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
-                            let shown = cfg.display_path(&src.path);
+                            // Written in this file, or in one it inlined.
+                            let (shown, text) = if r.from == src.logical {
+                                let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
+                                (cfg.display_path(&src.path), text)
+                            } else {
+                                let path = cfg.root.join(&r.from);
+                                let text: Arc<str> = std::fs::read_to_string(&path)
+                                    .map_or_else(|_| Arc::from(""), Arc::from);
+                                (cfg.display_path(&path), text)
+                            };
                             diagnostics.push(e.diagnostic(r, &shown, &text, &root_shown));
                             None
                         }
@@ -459,7 +479,13 @@ impl Output {
 
 /// Reads and compiles one source. Returns the output bytes (or errors) and
 /// any warnings. A panic in a compiler becomes an `INTERNAL` error.
-fn compile_one(cfg: &Config, src: &Source, js_opts: &JsOptions, css_opts: &CssOptions) -> Compiled {
+fn compile_one(
+    cfg: &Config,
+    src: &Source,
+    js_opts: &JsOptions,
+    css_opts: &CssOptions,
+    css_scope: &CssScope<'_>,
+) -> Compiled {
     let shown = cfg.display_path(&src.path);
     let bytes = match std::fs::read(&src.path) {
         Ok(b) => b,
@@ -504,7 +530,7 @@ fn compile_one(cfg: &Config, src: &Source, js_opts: &JsOptions, css_opts: &CssOp
                 .map(|code| Output::plain(code.into_bytes())),
             Vec::new(),
         ),
-        Kind::Css => match css::compile(&src.logical, &shown, text, css_opts) {
+        Kind::Css => match css::compile(&src.logical, css_scope, css_opts) {
             Ok(o) => (
                 Ok(Output {
                     bytes: o.code.into_bytes(),

@@ -24,6 +24,9 @@ pub struct Reference {
     /// 1-based line and UTF-16 column where it was written.
     pub line: usize,
     pub column: usize,
+    /// Logical name of the file it was written in (after `@import`
+    /// inlining, not always the file being compiled).
+    pub from: String,
 }
 
 /// What a reference points at.

@@ -136,4 +136,6 @@ cases! {
     css_references_are_rewritten => "css-references",
     css_missing_target_error => "css-missing-target",
     css_outside_root_error => "css-outside-root",
+    css_import_is_inlined => "css-import",
+    css_import_errors => "css-import-errors",
 }

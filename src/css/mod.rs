@@ -7,15 +7,19 @@
 
 use std::sync::{Arc, RwLock};
 
-use lightningcss::dependencies::{Dependency, DependencyOptions};
-use lightningcss::stylesheet::{
-    MinifyOptions, ParserFlags, ParserOptions, PrinterOptions, StyleSheet,
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use lightningcss::bundler::{
+    BundleErrorKind, Bundler, FileProvider, ResolveResult, SourceProvider,
 };
+use lightningcss::dependencies::{Dependency, DependencyOptions};
+use lightningcss::stylesheet::{MinifyOptions, ParserFlags, ParserOptions, PrinterOptions};
 use lightningcss::targets::Targets as CssTargets;
 
 use crate::config::Targets;
 use crate::diagnostics::{Category, Diagnostic, Label};
-use crate::refs::Reference;
+use crate::refs::{self, Reference, ResolveError, Target};
 
 /// Deepest nesting of blocks, parentheses and brackets accepted.
 pub const MAX_NESTING: usize = 500;
@@ -40,30 +44,118 @@ pub struct CssOutput {
     pub source: Arc<str>,
 }
 
-pub fn compile(
-    name: &str,
-    shown: &str,
-    src: &str,
-    opts: &CssOptions,
-) -> Result<CssOutput, Vec<Diagnostic>> {
-    let source: Arc<str> = Arc::from(src);
-    let label_at = |line: u32, column: u32| {
-        Label::at_line_col_utf16(shown, source.clone(), line as usize + 1, column as usize)
-    };
-    if let Some(at) = too_deep(src) {
-        return Err(vec![
-            Diagnostic::error(
-                "CSS_NESTING",
-                Category::Input,
-                format!("nesting deeper than {MAX_NESTING} levels"),
-            )
-            .with_label(Label::new(shown, source.clone(), at..at + 1).with_text("too deep here")),
-        ]);
+/// Where the stylesheets of a build live, for resolving `@import`.
+pub struct CssScope<'a> {
+    /// Canonical source root.
+    pub root: &'a Path,
+    /// Logical names of this build's sources.
+    pub known: &'a BTreeSet<String>,
+    /// Turns an absolute path into the path shown in messages.
+    pub display: &'a (dyn Fn(&Path) -> String + Sync),
+}
+
+impl CssScope<'_> {
+    fn logical_of(&self, path: &Path) -> String {
+        path.strip_prefix(self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+}
+
+/// Reads stylesheets for lightningcss's bundler and resolves `@import` with
+/// the same rules as every other reference: never out of the root, only
+/// to files of the build.
+struct RootProvider<'a> {
+    files: FileProvider,
+    scope: &'a CssScope<'a>,
+    /// `@import` edges seen, by logical name, to find cycles (which
+    /// lightningcss's bundler silently drops).
+    imports: std::sync::Mutex<BTreeMap<String, BTreeSet<String>>>,
+}
+
+#[derive(Debug)]
+enum ProviderError {
+    Io(std::io::Error),
+    Resolve(String, ResolveError),
+    TooDeep(std::path::PathBuf, usize),
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProviderError::Io(e) => write!(f, "{e}"),
+            ProviderError::Resolve(spec, e) => write!(f, "{spec}: {e:?}"),
+            ProviderError::TooDeep(..) => write!(f, "nesting deeper than {MAX_NESTING} levels"),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+impl SourceProvider for RootProvider<'_> {
+    type Error = ProviderError;
+
+    fn read<'a>(&'a self, file: &Path) -> Result<&'a str, ProviderError> {
+        let text = self.files.read(file).map_err(ProviderError::Io)?;
+        // Checked before lightningcss parses it: deep nesting would
+        // overflow the stack, which cannot be caught.
+        match too_deep(text) {
+            Some(at) => Err(ProviderError::TooDeep(file.to_path_buf(), at)),
+            None => Ok(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        }
     }
 
+    fn resolve(&self, specifier: &str, from: &Path) -> Result<ResolveResult, ProviderError> {
+        let from = self.scope.logical_of(from);
+        match refs::resolve(specifier, &from, &|l| self.scope.known.contains(l)) {
+            Ok(Target::External) => Ok(ResolveResult::External(specifier.to_string())),
+            Ok(Target::Local { logical, .. }) => {
+                if let Ok(mut edges) = self.imports.lock() {
+                    edges.entry(from).or_default().insert(logical.clone());
+                }
+                Ok(ResolveResult::File(self.scope.root.join(logical)))
+            }
+            Err(e) => Err(ProviderError::Resolve(specifier.to_string(), e)),
+        }
+    }
+}
+
+/// Compiles the stylesheet `name` (a logical name): local `@import`s are
+/// inlined, then the sheet is lowered, minified and printed with a
+/// placeholder for every remaining URL.
+pub fn compile(
+    name: &str,
+    scope: &CssScope<'_>,
+    opts: &CssOptions,
+) -> Result<CssOutput, Vec<Diagnostic>> {
+    let entry = scope.root.join(name);
+    let shown = (scope.display)(&entry);
+    // Diagnostics may point into any file of the bundle; each is read again
+    // only when a message needs its text.
+    let label_in = |file: &str, line: u32, column: u32| {
+        let path = Path::new(file);
+        let text: Arc<str> = std::fs::read_to_string(path).map_or_else(
+            |_| Arc::from(""),
+            |t| Arc::from(t.strip_prefix('\u{feff}').unwrap_or(&t)),
+        );
+        Label::at_line_col_utf16(
+            (scope.display)(path),
+            text,
+            line as usize + 1,
+            column as usize,
+        )
+    };
+
+    let provider = RootProvider {
+        files: FileProvider::new(),
+        scope,
+        imports: std::sync::Mutex::new(BTreeMap::new()),
+    };
     let warnings = Arc::new(RwLock::new(Vec::new()));
-    let parsed = StyleSheet::parse(
-        src,
+    let mut bundler = Bundler::new(
+        &provider,
+        None,
         ParserOptions {
             filename: name.to_string(),
             // Always recover, so every syntax error of the file is reported
@@ -74,21 +166,101 @@ pub fn compile(
             ..ParserOptions::default()
         },
     );
-    let mut sheet = match parsed {
+    let mut sheet = match bundler.bundle(&entry) {
         Ok(s) => s,
         Err(e) => {
-            let mut d = Diagnostic::error("CSS_PARSE", Category::Input, e.kind.to_string());
-            d = match &e.loc {
-                Some(loc) => d.with_label(label_at(loc.line, loc.column)),
-                None => d.with_file(shown),
+            let at = |d: Diagnostic| match &e.loc {
+                Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
+                None => d.with_file(shown.clone()),
+            };
+            let d = match &e.kind {
+                BundleErrorKind::ResolverError(ProviderError::Resolve(spec, r)) => {
+                    let (file, line, column) = e
+                        .loc
+                        .as_ref()
+                        .map_or((entry.to_string_lossy().into_owned(), 0, 1), |l| {
+                            (l.filename.clone(), l.line, l.column)
+                        });
+                    let path = Path::new(&file);
+                    let text: Arc<str> =
+                        std::fs::read_to_string(path).map_or_else(|_| Arc::from(""), Arc::from);
+                    let reference = Reference {
+                        url: spec.clone(),
+                        placeholder: String::new(),
+                        line: line as usize + 1,
+                        column: column as usize,
+                        from: scope.logical_of(path),
+                    };
+                    r.diagnostic(
+                        &reference,
+                        &(scope.display)(path),
+                        &text,
+                        &(scope.display)(scope.root),
+                    )
+                    .with_note("in an @import")
+                }
+                BundleErrorKind::ResolverError(ProviderError::TooDeep(path, offset)) => {
+                    let text: Arc<str> =
+                        std::fs::read_to_string(path).map_or_else(|_| Arc::from(""), Arc::from);
+                    Diagnostic::error(
+                        "CSS_NESTING",
+                        Category::Input,
+                        format!("nesting deeper than {MAX_NESTING} levels"),
+                    )
+                    .with_label(
+                        Label::new((scope.display)(path), text, *offset..*offset + 1)
+                            .with_text("too deep here"),
+                    )
+                }
+                BundleErrorKind::ResolverError(ProviderError::Io(io)) => at(Diagnostic::error(
+                    "IO",
+                    Category::Io,
+                    format!("cannot read a stylesheet: {io}"),
+                )),
+                kind => at(Diagnostic::error(
+                    "CSS_PARSE",
+                    Category::Input,
+                    kind.to_string(),
+                )),
             };
             return Err(vec![d]);
         }
     };
+    drop(bundler);
+    if let Some(cycle) = provider
+        .imports
+        .lock()
+        .ok()
+        .and_then(|e| import_cycle(&e, name))
+    {
+        return Err(vec![
+            Diagnostic::error(
+                "REFERENCE_CYCLE",
+                Category::Input,
+                format!(
+                    "stylesheets @import each other in a cycle: {}",
+                    cycle.join(" -> ")
+                ),
+            )
+            .with_file((scope.display)(&scope.root.join(&cycle[0])))
+            .with_help(
+                "remove one of the @import rules; browsers ignore the one that closes the cycle",
+            ),
+        ]);
+    }
+    let source: Arc<str> = provider.files.read(&entry).map_or_else(
+        |_| Arc::from(""),
+        |t| Arc::from(t.strip_prefix('\u{feff}').unwrap_or(t)),
+    );
+    let label_at = |line: u32, column: u32| {
+        Label::at_line_col_utf16(&shown, source.clone(), line as usize + 1, column as usize)
+    };
+
     let recovered: Vec<Diagnostic> = warnings
         .read()
         .map(|w| {
             w.iter()
+                .filter(|e| e.loc.as_ref().is_none_or(|l| Path::new(&l.filename) == entry))
                 .map(|e| {
                     let d = if opts.error_recovery {
                         Diagnostic::warning("CSS_RECOVERED", Category::Input, format!("{} (rule dropped)", e.kind))
@@ -99,7 +271,7 @@ pub fn compile(
                     };
                     match &e.loc {
                         Some(loc) => d.with_label(label_at(loc.line, loc.column)),
-                        None => d.with_file(shown),
+                        None => d.with_file(shown.clone()),
                     }
                 })
                 .collect()
@@ -118,8 +290,8 @@ pub fn compile(
     }) {
         let mut d = Diagnostic::error("CSS_MINIFY", Category::Input, e.kind.to_string());
         d = match &e.loc {
-            Some(loc) => d.with_label(label_at(loc.line, loc.column)),
-            None => d.with_file(shown),
+            Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
+            None => d.with_file(shown.clone()),
         };
         return Err(vec![d]);
     }
@@ -151,6 +323,7 @@ pub fn compile(
                         placeholder,
                         line: loc.start.line as usize,
                         column: loc.start.column as usize,
+                        from: scope.logical_of(Path::new(&loc.file_path)),
                     }
                 })
                 .collect();
@@ -168,8 +341,8 @@ pub fn compile(
         Err(e) => {
             let mut d = Diagnostic::error("CSS_PRINT", Category::Input, e.kind.to_string());
             d = match &e.loc {
-                Some(loc) => d.with_label(label_at(loc.line, loc.column)),
-                None => d.with_file(shown),
+                Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
+                None => d.with_file(shown.clone()),
             };
             Err(vec![d])
         }
@@ -211,6 +384,43 @@ pub fn too_deep(src: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// A cycle of `@import`s reachable from `entry`, as logical names starting
+/// at the smallest one (so every stylesheet of the cycle reports it alike)
+/// and ending where it started.
+fn import_cycle(edges: &BTreeMap<String, BTreeSet<String>>, entry: &str) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            let mut cycle: Vec<String> = stack[at..].to_vec();
+            let min = cycle
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, n)| *n)
+                .map_or(0, |(i, _)| i);
+            cycle.rotate_left(min);
+            cycle.push(cycle[0].clone());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_string());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_string());
+        None
+    }
+    visit(entry, edges, &mut Vec::new(), &mut BTreeSet::new())
 }
 
 /// Replaces each quoted placeholder in `code` with its URL. Inside `url()`
