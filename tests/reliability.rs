@@ -541,7 +541,8 @@ fn t04_fingerprint_cascade() {
     );
     p.write("src/app.js", "export const x = 1;\n");
 
-    let mut seen: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+    let mut seen: std::collections::BTreeMap<String, Vec<u8>> =
+        std::collections::BTreeMap::default();
     let mut build = |p: &Project| {
         p.build(&["--quiet"]).assert_code(0);
         let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
