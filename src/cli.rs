@@ -329,6 +329,7 @@ fn build(a: &BuildArgs) -> u8 {
             "errors": out.diagnostics.iter().filter(|d| d.is_error()).count(),
             "warnings": out.diagnostics.iter().filter(|d| !d.is_error()).count(),
             "duration_ms": out.stats.millis,
+            "bare_imports": out.bare_imports,
         }));
     } else if code == 0 {
         let s = out.stats;
@@ -347,6 +348,16 @@ fn build(a: &BuildArgs) -> u8 {
         );
         if let Some(m) = shown_manifest {
             p.status("Manifest", &m);
+        }
+        if !out.bare_imports.is_empty() {
+            let list: Vec<&str> = out.bare_imports.iter().map(String::as_str).collect();
+            p.status(
+                "Note",
+                &format!(
+                    "bare imports left as written, for an import map: {}",
+                    list.join(", ")
+                ),
+            );
         }
     } else {
         let summary = diagnostics::summary(&out.diagnostics);

@@ -207,6 +207,20 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// 1-based line and 1-based UTF-16 column of a byte offset (the inverse of
+/// [`offset_of_utf16`]).
+pub fn line_col_utf16(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = memchr_count(before.as_bytes()) + 1;
+    let column = before[line_start..].encode_utf16().count() + 1;
+    (line, column)
+}
+
 /// Byte offset of a 1-based line and 1-based UTF-16 column.
 pub fn offset_of_utf16(source: &str, line: usize, col_utf16: usize) -> usize {
     let mut start = 0;

@@ -55,6 +55,11 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    /// The file is part of an import cycle: its `[hash]` covers the whole
+    /// cycle's sources instead of its own final bytes (which must contain
+    /// the other members' names). `integrity` still covers its bytes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cycle: bool,
     /// Path relative to the out dir (and to `base`), with `/`.
     pub file: String,
     /// Subresource-integrity value: `sha384-<base64>` by default.
@@ -64,6 +69,11 @@ pub struct Entry {
     /// MIME type.
     #[serde(rename = "type")]
     pub content_type: String,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Why a manifest could not be read.
@@ -287,6 +297,7 @@ mod tests {
                     integrity: Integrity::Sha384.compute(name.as_bytes()),
                     size: 3,
                     content_type: "text/javascript".into(),
+                    cycle: false,
                 },
             );
         }

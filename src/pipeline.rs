@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use sha2::Digest as _;
 
 use crate::config::{Config, Options};
 use crate::css::{self, CssOptions, CssScope};
@@ -85,6 +86,8 @@ pub struct BuildOutput {
     pub diagnostics: Vec<Diagnostic>,
     /// Every input file read (absolute paths), for rerun-if-changed.
     pub inputs: Vec<PathBuf>,
+    /// Bare module specifiers (`react`) left as written, for an import map.
+    pub bare_imports: std::collections::BTreeSet<String>,
     pub stats: Stats,
 }
 
@@ -223,47 +226,70 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     if out.has_errors() {
         return;
     }
-    let Some(order) = dependency_order(cfg, &sources, &links, &mut out.diagnostics) else {
-        return;
-    };
+    for o in outputs.iter().flatten() {
+        out.bare_imports.extend(o.bare.iter().cloned());
+    }
 
     // Fingerprint in dependency order: a file's references are rewritten to
     // the final names of their targets before the file itself is hashed, so
-    // its name covers everything it points at (a new image renames every
-    // stylesheet that uses it, and nothing else).
-    let mut named: Vec<Option<(String, Vec<u8>)>> = vec![None; sources.len()];
-    for i in order {
-        let src = &sources[i];
-        let Some(o) = outputs[i].take() else { continue };
-        let bytes = if links[i].is_empty() {
-            o.bytes
-        } else {
-            let own_dir_file = fingerprint::output_name(cfg, src, "0");
-            let replacements: Vec<(String, String)> = links[i]
+    // its name is the hash of its final bytes and covers everything it
+    // points at (a new image renames every stylesheet that reaches it, and
+    // nothing else). Files in an import cycle cannot each contain the
+    // others' final names and be named by their own final bytes; they are
+    // named by the hash of the whole cycle (every member's bytes with
+    // placeholders, and the final names of what the cycle points out to),
+    // so one name still never stands for two contents.
+    let mut finished: Vec<Option<(String, Vec<u8>)>> = vec![None; sources.len()];
+    let mut names: Vec<String> = vec![String::new(); sources.len()];
+    let mut in_cycle = vec![false; sources.len()];
+    for component in strongly_connected(&links) {
+        let cyclic = component.len() > 1
+            || links[component[0]]
                 .iter()
-                .map(|(placeholder, target)| {
-                    let url = match target {
-                        Link::Keep(url) => url.clone(),
-                        Link::To(j, suffix) => {
-                            let to = named[*j].as_ref().map_or("", |(f, _)| f.as_str());
-                            format!("{}{suffix}", refs::relative_url(&own_dir_file, to))
-                        }
-                    };
-                    (placeholder.clone(), url)
-                })
-                .collect();
-            css::substitute(&String::from_utf8_lossy(&o.bytes), &replacements).into_bytes()
-        };
-        let hash = fingerprint::sha256_hex(&bytes);
-        let file = fingerprint::output_name(cfg, src, &hash[..cfg.hash_length]);
-        named[i] = Some((file, bytes));
+                .any(|(_, l)| matches!(l, Link::To(j, _) if *j == component[0]));
+        if cyclic {
+            let mut h = sha2::Sha256::new();
+            for &i in &component {
+                h.update(sources[i].logical.as_bytes());
+                h.update([0]);
+                h.update(outputs[i].as_ref().map_or(&[][..], |o| &o.bytes));
+                h.update([0]);
+                for (_, link) in &links[i] {
+                    if let Link::To(j, suffix) = link
+                        && !component.contains(j)
+                    {
+                        h.update(names[*j].as_bytes());
+                        h.update(suffix.as_bytes());
+                        h.update([0]);
+                    }
+                }
+            }
+            let cycle_hash = fingerprint::hex(&h.finalize());
+            for &i in &component {
+                let own = fingerprint::sha256_hex(
+                    format!("{}\0{cycle_hash}", sources[i].logical).as_bytes(),
+                );
+                names[i] = fingerprint::output_name(cfg, &sources[i], &own[..cfg.hash_length]);
+                in_cycle[i] = true;
+            }
+        }
+        for &i in &component {
+            let Some(o) = outputs[i].take() else { continue };
+            let bytes = rewrite(cfg, &sources[i], o.bytes, &links[i], &names);
+            if !cyclic {
+                let hash = fingerprint::sha256_hex(&bytes);
+                names[i] = fingerprint::output_name(cfg, &sources[i], &hash[..cfg.hash_length]);
+            }
+            finished[i] = Some((names[i].clone(), bytes));
+        }
     }
 
     let mut assets = Vec::with_capacity(sources.len());
     let mut bytes_of = Vec::with_capacity(sources.len());
-    for (src, slot) in sources.iter().zip(named) {
+    for (i, (src, slot)) in sources.iter().zip(finished).enumerate() {
         let Some((file, bytes)) = slot else { continue };
         let entry = Entry {
+            cycle: in_cycle[i],
             content_type: fingerprint::mime_type(&file),
             integrity: fingerprint::integrity(cfg.sri, &bytes),
             size: bytes.len() as u64,
@@ -339,7 +365,12 @@ fn resolve_references(
             o.refs
                 .iter()
                 .filter_map(|r| {
-                    match refs::resolve(&r.url, &r.from, &|l| index.contains_key(l)) {
+                    let exists = |l: &str| index.contains_key(l);
+                    let resolved = match src.kind {
+                        Kind::Js(_) => refs::resolve_module(&r.url, &r.from, &exists),
+                        _ => refs::resolve(&r.url, &r.from, &exists),
+                    };
+                    match resolved {
                         Ok(Target::External) => {
                             Some((r.placeholder.clone(), Link::Keep(r.url.clone())))
                         }
@@ -368,65 +399,110 @@ fn resolve_references(
         .collect()
 }
 
-/// Sources ordered so that every file comes after the files it references
-/// (Kahn's algorithm, ties by logical name). A cycle is an error.
-fn dependency_order(
+/// Replaces the placeholders of one output with the final URLs of their
+/// targets (`names`), relative to the output's own location.
+fn rewrite(
     cfg: &Config,
-    sources: &[Source],
-    links: &[Vec<(String, Link)>],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Vec<usize>> {
-    let n = sources.len();
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut pending = vec![0usize; n];
-    for (i, l) in links.iter().enumerate() {
-        let mut deps: Vec<usize> = l
-            .iter()
-            .filter_map(|(_, link)| match link {
-                // A file pointing at itself is a cycle too: its name would
-                // have to contain its own hash.
-                Link::To(j, _) => Some(*j),
-                Link::Keep(_) => None,
-            })
-            .collect();
-        deps.sort_unstable();
-        deps.dedup();
-        pending[i] = deps.len();
-        for j in deps {
-            users[j].push(i);
-        }
+    src: &Source,
+    bytes: Vec<u8>,
+    links: &[(String, Link)],
+    names: &[String],
+) -> Vec<u8> {
+    if links.is_empty() {
+        return bytes;
     }
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..n).filter(|&i| pending[i] == 0).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        for &u in &users[i] {
-            pending[u] -= 1;
-            if pending[u] == 0 {
-                ready.insert(u);
+    // [hash] is in the file name, so any hash gives the right directory.
+    let own = fingerprint::output_name(cfg, src, "0");
+    let replacements: Vec<(String, String)> = links
+        .iter()
+        .map(|(placeholder, target)| {
+            let url = match target {
+                Link::Keep(url) => url.clone(),
+                Link::To(j, suffix) => format!("{}{suffix}", refs::relative_url(&own, &names[*j])),
+            };
+            (placeholder.clone(), url)
+        })
+        .collect();
+    let text = String::from_utf8_lossy(&bytes);
+    match src.kind {
+        Kind::Js(_) => js::substitute(&text, &replacements),
+        _ => css::substitute(&text, &replacements),
+    }
+    .into_bytes()
+}
+
+/// The strongly connected components of the reference graph (Tarjan's
+/// algorithm, iterative), each sorted, in dependency order: a component
+/// comes after every component it references. Deterministic: nodes and
+/// edges are visited in index (logical name) order.
+fn strongly_connected(links: &[Vec<(String, Link)>]) -> Vec<Vec<usize>> {
+    let n = links.len();
+    let edges: Vec<Vec<usize>> = links
+        .iter()
+        .map(|l| {
+            let mut e: Vec<usize> = l
+                .iter()
+                .filter_map(|(_, link)| match link {
+                    Link::To(j, _) => Some(*j),
+                    Link::Keep(_) => None,
+                })
+                .collect();
+            e.sort_unstable();
+            e.dedup();
+            e
+        })
+        .collect();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut components = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        // (node, position in its edge list)
+        let mut work = vec![(root, 0usize)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut pos)) = work.last_mut() {
+            if let Some(&w) = edges[v].get(*pos) {
+                *pos += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                component.sort_unstable();
+                components.push(component);
             }
         }
     }
-    if order.len() == n {
-        return Some(order);
-    }
-    let stuck: Vec<&str> = (0..n)
-        .filter(|&i| pending[i] > 0)
-        .map(|i| sources[i].logical.as_str())
-        .collect();
-    diagnostics.push(
-        Diagnostic::error(
-            "REFERENCE_CYCLE",
-            Category::Input,
-            format!(
-                "these files reference each other in a cycle: {}",
-                stuck.join(", ")
-            ),
-        )
-        .with_file(cfg.display_source(stuck.first().copied().unwrap_or_default())),
-    );
-    None
+    components
 }
 
 /// Reports files that compile for longer than [`SLOW_AFTER`], until
@@ -465,6 +541,8 @@ struct Output {
     refs: Vec<Reference>,
     /// Source text, for diagnostics about references.
     source: Option<Arc<str>>,
+    /// Bare module specifiers, left for an import map.
+    bare: Vec<String>,
 }
 
 impl Output {
@@ -473,6 +551,7 @@ impl Output {
             bytes,
             refs: Vec::new(),
             source: None,
+            bare: Vec::new(),
         }
     }
 }
@@ -526,8 +605,12 @@ fn compile_one(
     IN_JOB.with(|f| f.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match src.kind {
         Kind::Js(kind) => (
-            js::compile(&src.logical, &shown, text, kind, js_opts)
-                .map(|code| Output::plain(code.into_bytes())),
+            js::compile(&src.logical, &shown, text, kind, js_opts).map(|o| Output {
+                bytes: o.code.into_bytes(),
+                refs: o.refs,
+                source: Some(Arc::from(text)),
+                bare: o.bare,
+            }),
             Vec::new(),
         ),
         Kind::Css => match css::compile(&src.logical, css_scope, css_opts) {
@@ -536,6 +619,7 @@ fn compile_one(
                     bytes: o.code.into_bytes(),
                     refs: o.refs,
                     source: Some(o.source),
+                    bare: Vec::new(),
                 }),
                 o.warnings,
             ),

@@ -92,6 +92,44 @@ pub fn resolve(
     })
 }
 
+/// Like [`resolve`], for module specifiers: an exact file, else the
+/// TypeScript source of a `.js` specifier, else the path with a module
+/// extension, else a directory's `index` file.
+pub fn resolve_module(
+    url: &str,
+    from: &str,
+    exists: &dyn Fn(&str) -> bool,
+) -> Result<Target, ResolveError> {
+    const EXTS: [&str; 9] = [
+        ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json",
+    ];
+    let (logical, suffix) = match resolve(url, from, &|_| true) {
+        Ok(Target::Local { logical, suffix }) => (logical, suffix),
+        other => return other,
+    };
+    let mut candidates = vec![logical.clone()];
+    for (js, ts) in [
+        (".js", ".ts"),
+        (".js", ".tsx"),
+        (".jsx", ".tsx"),
+        (".mjs", ".mts"),
+        (".cjs", ".cts"),
+    ] {
+        if let Some(stem) = logical.strip_suffix(js) {
+            candidates.push(format!("{stem}{ts}"));
+        }
+    }
+    candidates.extend(EXTS.iter().map(|e| format!("{logical}{e}")));
+    candidates.extend(EXTS.iter().map(|e| format!("{logical}/index{e}")));
+    match candidates.into_iter().find(|c| exists(c)) {
+        Some(found) => Ok(Target::Local {
+            logical: found,
+            suffix,
+        }),
+        None => Err(ResolveError::Missing(logical)),
+    }
+}
+
 /// Why a reference could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveError {
@@ -276,6 +314,44 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn module_specifiers_probe_extensions_and_index() {
+        let files = ["lib/a.ts", "lib/index.tsx", "lib/b.js", "c.json", "d.mts"];
+        let exists = |l: &str| files.contains(&l);
+        assert_eq!(
+            resolve_module("./lib/a", "main.ts", &exists),
+            local("lib/a.ts", "")
+        );
+        assert_eq!(
+            resolve_module("./lib/a.js", "main.ts", &exists),
+            local("lib/a.ts", "")
+        );
+        assert_eq!(
+            resolve_module("./lib", "main.ts", &exists),
+            local("lib/index.tsx", "")
+        );
+        assert_eq!(
+            resolve_module("./lib/b.js?x", "main.ts", &exists),
+            local("lib/b.js", "?x")
+        );
+        assert_eq!(
+            resolve_module("../c.json", "lib/a.ts", &exists),
+            local("c.json", "")
+        );
+        assert_eq!(
+            resolve_module("./d.mjs", "x.ts", &exists),
+            local("d.mts", "")
+        );
+        assert_eq!(
+            resolve_module("./zz", "x.ts", &exists),
+            Err(ResolveError::Missing("zz".into()))
+        );
+        assert_eq!(
+            resolve_module("https://x/y.js", "x.ts", &exists),
+            Ok(Target::External)
+        );
     }
 
     #[test]

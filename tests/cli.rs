@@ -496,3 +496,22 @@ fn out_dir_reached_through_a_symlink_is_not_read_back() {
         ["link/a.js", "real/a.js"]
     );
 }
+
+#[test]
+fn bare_imports_are_listed_once() {
+    let p = Project::new();
+    p.write(
+        "src/a.js",
+        "import React from 'react';\nimport { x } from 'lib/x';\nexport default [React, x];\n",
+    );
+    p.write(
+        "src/b.js",
+        "import React from 'react';\nexport default React;\n",
+    );
+    let r = p.build(&[]);
+    r.assert_code(0)
+        .assert_stderr_has("bare imports left as written, for an import map: lib/x, react");
+    let r = p.build(&["--format", "json"]);
+    let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["bare_imports"], serde_json::json!(["lib/x", "react"]));
+}

@@ -138,4 +138,6 @@ cases! {
     css_outside_root_error => "css-outside-root",
     css_import_is_inlined => "css-import",
     css_import_errors => "css-import-errors",
+    js_imports_follow_the_fingerprints => "js-references",
+    js_missing_import_errors => "js-missing-import",
 }

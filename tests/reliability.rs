@@ -539,7 +539,12 @@ fn t04_fingerprint_cascade() {
         "src/css/plain.css",
         ".p{background:url(../img/other.png)}\n",
     );
-    p.write("src/app.js", "export const x = 1;\n");
+    p.write(
+        "src/app.js",
+        "import { u } from './util.js';\nexport const x = u;\n",
+    );
+    p.write("src/util.js", "export const u = 1;\n");
+    p.write("src/other.js", "export const o = 1;\n");
 
     let mut seen: std::collections::BTreeMap<String, Vec<u8>> =
         std::collections::BTreeMap::default();
@@ -581,6 +586,11 @@ fn t04_fingerprint_cascade() {
     );
     let v2 = build(&p);
     assert_eq!(changed(&v1, &v2), ["css/site.css", "css/theme.css"]);
+    // A module: it and its importer only.
+    p.write("src/util.js", "export const u = 2;\n");
+    let v2b = build(&p);
+    assert_eq!(changed(&v2, &v2b), ["app.js", "util.js"]);
+    p.write("src/util.js", "export const u = 1;\n");
     // Back to the first contents: back to the first names.
     p.write("src/img/logo.png", "logo v0");
     p.write("src/css/theme.css", ".t{background:url(../img/logo.png)}\n");

@@ -15,7 +15,10 @@ use swc_core::common::comments::{Comments, SingleThreadedComments};
 use swc_core::common::errors::{DiagnosticBuilder, Emitter, HANDLER, Handler};
 use swc_core::common::sync::Lrc;
 use swc_core::common::{FileName, GLOBALS, Globals, Mark, SourceFile, SourceMap, Spanned};
-use swc_core::ecma::ast::{EsVersion, Program};
+use swc_core::ecma::ast::{
+    CallExpr, Callee, EsVersion, ExportAll, Expr, ImportDecl, Lit, MemberProp, MetaPropKind,
+    NamedExport, NewExpr, Program, Str,
+};
 use swc_core::ecma::codegen::text_writer::{JsWriter, WriteJs, omit_trailing_semi};
 use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter as CodeEmitter};
 use swc_core::ecma::minifier::option::terser::TerserCompressorOptions;
@@ -30,10 +33,12 @@ use swc_core::ecma::transforms::base::helpers::{HELPERS, Helpers, inject_helpers
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::transforms::{proposal, react, typescript};
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use crate::config::{Decorators, Jsx, Targets};
 use crate::diagnostics::{Category, Diagnostic, Label};
 use crate::discover::JsKind;
+use crate::refs::Reference;
 
 /// Deepest bracket nesting accepted in JS. Real code stays far below; the
 /// bound keeps hostile input from exhausting the stack (which aborts the
@@ -147,7 +152,7 @@ pub fn compile(
     src: &str,
     kind: JsKind,
     opts: &JsOptions,
-) -> Result<String, Vec<Diagnostic>> {
+) -> Result<JsOutput, Vec<Diagnostic>> {
     let source: Arc<str> = Arc::from(src);
     if let Some(at) = too_deep(src) {
         return Err(vec![
@@ -244,7 +249,7 @@ pub fn compile(
         let legal = legal_comments(&comments);
         let unresolved_mark = Mark::new();
         let top_level_mark = Mark::new();
-        let program = HELPERS.set(&Helpers::new(false), || {
+        let mut program = HELPERS.set(&Helpers::new(false), || {
             HANDLER.set(&handler, || {
                 program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
                 // Decorators first, while TypeScript's types are still there
@@ -370,6 +375,18 @@ pub fn compile(
             return Err(transform_errors);
         }
 
+        // Module specifiers become placeholders the pipeline rewrites to
+        // fingerprinted names; taken after the transforms, so imports that
+        // TypeScript elided are not references.
+        let mut specifiers = Specifiers {
+            name,
+            src,
+            start: fm.start_pos.0,
+            refs: Vec::new(),
+            bare: Vec::new(),
+        };
+        program.visit_mut_with(&mut specifiers);
+
         let mut code = Vec::with_capacity(src.len() / 2);
         {
             let writer = JsWriter::new(cm.clone(), "\n", &mut code, None);
@@ -426,8 +443,135 @@ pub fn compile(
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        Ok(out)
+        Ok(JsOutput {
+            code: out,
+            refs: specifiers.refs,
+            bare: specifiers.bare,
+        })
     })
+}
+
+/// A compiled module.
+pub struct JsOutput {
+    /// The code, with a placeholder string for each module reference.
+    pub code: String,
+    /// Relative and absolute specifiers, to resolve and rewrite.
+    pub refs: Vec<Reference>,
+    /// Bare specifiers (`react`), left as written for an import map.
+    pub bare: Vec<String>,
+}
+
+/// Replaces each placeholder string literal in compiled JS with its URL as
+/// a double-quoted string. A relative URL gets `./`, or it would be a bare
+/// specifier.
+pub fn substitute(code: &str, replacements: &[(String, String)]) -> String {
+    let mut out = code.to_string();
+    for (placeholder, url) in replacements {
+        let url = if url.starts_with("./")
+            || url.starts_with("../")
+            || url.contains(':') && !url.starts_with('.')
+        {
+            url.clone()
+        } else {
+            format!("./{url}")
+        };
+        let quoted = format!("\"{}\"", url.replace('\\', "\\\\").replace('"', "\\\""));
+        for q in ['"', '\''] {
+            out = out.replace(&format!("{q}{placeholder}{q}"), &quoted);
+        }
+    }
+    out
+}
+
+/// The placeholder that stands for reference `n` in compiled JS, inside a
+/// string literal.
+pub fn placeholder(n: usize) -> String {
+    format!("__prebake_ref_{n}__")
+}
+
+/// Replaces each specifier of `import`/`export … from`, literal `import()`
+/// and `new URL(…, import.meta.url)` that is not bare with a placeholder.
+struct Specifiers<'a> {
+    name: &'a str,
+    src: &'a str,
+    start: u32,
+    refs: Vec<Reference>,
+    bare: Vec<String>,
+}
+
+impl Specifiers<'_> {
+    fn take(&mut self, s: &mut Str) {
+        let Some(value) = s.value.as_atom().map(|a| a.as_str().to_string()) else {
+            return;
+        };
+        let is_path = value.starts_with("./") || value.starts_with("../") || value.starts_with('/');
+        let has_scheme = value.split_once(':').is_some_and(|(scheme, _)| {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if !is_path && !has_scheme && value != "." && value != ".." {
+            self.bare.push(value);
+            return;
+        }
+        let offset = (s.span.lo.0.saturating_sub(self.start)) as usize;
+        let (line, column) = crate::diagnostics::line_col_utf16(self.src, offset);
+        let placeholder = placeholder(self.refs.len());
+        self.refs.push(Reference {
+            url: value,
+            placeholder: placeholder.clone(),
+            line,
+            column,
+            from: self.name.to_string(),
+        });
+        s.value = placeholder.as_str().into();
+        s.raw = None;
+    }
+}
+
+impl VisitMut for Specifiers<'_> {
+    fn visit_mut_import_decl(&mut self, n: &mut ImportDecl) {
+        self.take(&mut n.src);
+    }
+
+    fn visit_mut_export_all(&mut self, n: &mut ExportAll) {
+        self.take(&mut n.src);
+    }
+
+    fn visit_mut_named_export(&mut self, n: &mut NamedExport) {
+        if let Some(src) = &mut n.src {
+            self.take(src);
+        }
+    }
+
+    fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
+        n.visit_mut_children_with(self);
+        if matches!(n.callee, Callee::Import(_))
+            && let Some(arg) = n.args.first_mut()
+            && let Expr::Lit(Lit::Str(s)) = &mut *arg.expr
+        {
+            self.take(s);
+        }
+    }
+
+    fn visit_mut_new_expr(&mut self, n: &mut NewExpr) {
+        n.visit_mut_children_with(self);
+        let is_url = matches!(&*n.callee, Expr::Ident(i) if &*i.sym == "URL");
+        let Some(args) = &mut n.args else { return };
+        let meta_url = args.get(1).is_some_and(|a| {
+            matches!(&*a.expr, Expr::Member(m)
+                if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
+                    && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "url"))
+        });
+        if is_url
+            && meta_url
+            && let Some(first) = args.first_mut()
+            && let Expr::Lit(Lit::Str(s)) = &mut *first.expr
+        {
+            self.take(s);
+        }
+    }
 }
 
 /// The span where the syntax tree first gets deeper than [`MAX_AST_DEPTH`].
