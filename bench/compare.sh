@@ -202,7 +202,15 @@ for w in "${WORKLOADS[@]}"; do
   case $w in
     tree)      mkdir -p "$STAGE/tree"; cp -R "$CORPUS/js-modules" "$CORPUS/ts" "$STAGE/tree/" ;;
     css)       cp -R "$CORPUS/css" "$STAGE/css" ;;
-    js-single) cp -R "$CORPUS/js-single" "$STAGE/js-single" ;;
+    js-single) cp -R "$CORPUS/js-single" "$STAGE/js-single"
+               # chart.js imports ./chunks/index.js, which the corpus does not ship; prebake
+               # resolves every relative import (a missing one is an error), so both tools
+               # get the same one-line stand-in.
+               if grep -q "from './chunks/index.js'" "$STAGE/js-single/chart.js" 2>/dev/null; then
+                 mkdir -p "$STAGE/js-single/chunks"
+                 printf '%s\n' '// stand-in for chart.js chunks/index.js (not in the corpus)' 'export {};' \
+                   > "$STAGE/js-single/chunks/index.js"
+               fi ;;
   esac
   # compiled inputs (what esbuild gets, what gzip sizes cover) and static files (prebake copies them)
   (cd "$STAGE/$w" && find . -type f \( -name '*.js' -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' \) | sed 's#^\./##' | sort) \

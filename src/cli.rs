@@ -80,6 +80,7 @@ struct Common {
 }
 
 #[derive(Args, Debug)]
+#[allow(clippy::struct_excessive_bools)] // one per on/off flag, as clap wants them
 struct BuildArgs {
     /// Source root [default: assets]
     #[arg(long, value_name = "DIR")]
@@ -128,6 +129,12 @@ struct BuildArgs {
     /// Drop invalid CSS rules with a warning instead of failing
     #[arg(long)]
     css_error_recovery: bool,
+    /// Bare imports (`react`) are errors instead of being left for an import map
+    #[arg(long)]
+    strict: bool,
+    /// How rewritten references are written: relative to the referring file, or base + path [default: relative]
+    #[arg(long, value_name = "STYLE", value_parser = ["relative", "base"])]
+    urls: Option<String>,
     /// Decorator semantics: TC39 standard, or TypeScript's experimentalDecorators [default: standard]
     #[arg(long, value_name = "KIND", value_parser = ["standard", "legacy"])]
     decorators: Option<String>,
@@ -289,6 +296,8 @@ fn build(a: &BuildArgs) -> u8 {
             jsx_fragment: a.jsx_fragment.clone(),
             css_error_recovery: a.css_error_recovery.then_some(true),
             decorators: a.decorators.clone(),
+            strict: a.strict.then_some(true),
+            urls: a.urls.clone(),
         },
     };
     let out = pipeline::build_with(&opts, &|e| match e {

@@ -80,6 +80,16 @@ pub enum Decorators {
     Legacy,
 }
 
+/// How rewritten references are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlStyle {
+    /// Relative to the referring file's own output (`../img/a-1.png`):
+    /// works under any `base` and mount point.
+    Relative,
+    /// `base` + the file's path (`/assets/img/a-1.png`).
+    Base,
+}
+
 /// Output format of diagnostics and events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
@@ -127,6 +137,8 @@ pub struct Settings {
     pub jsx_fragment: Option<String>,
     pub css_error_recovery: Option<bool>,
     pub decorators: Option<String>,
+    pub strict: Option<bool>,
+    pub urls: Option<String>,
 }
 
 /// Every key `prebake.toml` accepts, for "unknown key" messages.
@@ -148,6 +160,8 @@ pub const KEYS: &[&str] = &[
     "jsx-fragment",
     "css-error-recovery",
     "decorators",
+    "strict",
+    "urls",
 ];
 
 /// Browser versions resolved from the `targets` query, shared by the JS and
@@ -182,6 +196,9 @@ pub struct Config {
     pub jsx: Jsx,
     pub css_error_recovery: bool,
     pub decorators: Decorators,
+    /// Bare imports are errors.
+    pub strict: bool,
+    pub urls: UrlStyle,
     pub threads: usize,
     pub source_date_epoch: Option<u64>,
 }
@@ -646,6 +663,18 @@ impl Options {
             }
         };
 
+        let urls = match s.urls.as_deref().unwrap_or("relative") {
+            "relative" => Some(UrlStyle::Relative),
+            "base" => Some(UrlStyle::Base),
+            other => {
+                bad(
+                    "urls",
+                    format!("unknown URL style `{other}` (expected relative or base)"),
+                );
+                None
+            }
+        };
+
         let threads = match self.threads {
             Some(0) => {
                 errors.borrow_mut().push(Diagnostic::error(
@@ -661,6 +690,7 @@ impl Options {
 
         let (
             Some(decorators),
+            Some(urls),
             Some(root),
             Some(include),
             Some(exclude),
@@ -668,7 +698,9 @@ impl Options {
             Some(names),
             Some(sri),
             Some(jsx),
-        ) = (decorators, root, include, exclude, targets, names, sri, jsx)
+        ) = (
+            decorators, urls, root, include, exclude, targets, names, sri, jsx,
+        )
         else {
             return Err(errors.into_inner());
         };
@@ -694,6 +726,8 @@ impl Options {
             jsx,
             css_error_recovery: s.css_error_recovery.unwrap_or(false),
             decorators,
+            strict: s.strict.unwrap_or(false),
+            urls,
             threads,
             source_date_epoch: self.source_date_epoch,
         })
@@ -719,6 +753,8 @@ fn flag_set(s: &Settings, key: &str) -> bool {
         "jsx-fragment" => s.jsx_fragment.is_some(),
         "css-error-recovery" => s.css_error_recovery.is_some(),
         "decorators" => s.decorators.is_some(),
+        "strict" => s.strict.is_some(),
+        "urls" => s.urls.is_some(),
         _ => false,
     }
 }
@@ -746,6 +782,8 @@ fn merge(flags: &Settings, file: &Settings) -> Settings {
         jsx_fragment: or(&flags.jsx_fragment, &file.jsx_fragment),
         css_error_recovery: or(&flags.css_error_recovery, &file.css_error_recovery),
         decorators: or(&flags.decorators, &file.decorators),
+        strict: or(&flags.strict, &file.strict),
+        urls: or(&flags.urls, &file.urls),
     }
 }
 
@@ -838,6 +876,8 @@ fn parse_config_spanned(text: &str, shown: &str) -> Result<(Settings, Spans), Ve
                 "jsx-fragment" => s.jsx_fragment = Some(string()?),
                 "css-error-recovery" => s.css_error_recovery = Some(boolean()?),
                 "decorators" => s.decorators = Some(string()?),
+                "strict" => s.strict = Some(boolean()?),
+                "urls" => s.urls = Some(string()?),
                 _ => {
                     let mut d = Diagnostic::error(
                         "CONFIG_UNKNOWN_KEY",

@@ -23,7 +23,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::Digest as _;
 
-use crate::config::{Config, Options};
+use crate::config::{Config, Options, UrlStyle};
 use crate::css::{self, CssOptions, CssScope};
 use crate::diagnostics::{Category, Diagnostic};
 use crate::discover::{self, Kind, Source};
@@ -226,8 +226,34 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     if out.has_errors() {
         return;
     }
-    for o in outputs.iter().flatten() {
-        out.bare_imports.extend(o.bare.iter().cloned());
+    for (src, o) in sources.iter().zip(&outputs) {
+        let Some(o) = o else { continue };
+        out.bare_imports
+            .extend(o.bare.iter().map(|r| r.url.clone()));
+        if cfg.strict {
+            let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
+            for r in &o.bare {
+                let label = crate::diagnostics::Label::at_line_col_utf16(
+                    cfg.display_path(&src.path),
+                    text.clone(),
+                    r.line,
+                    r.column,
+                )
+                .with_text("bare specifier");
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        "BARE_IMPORT",
+                        Category::Input,
+                        format!("`{}` is a bare import, which per-file builds leave to an import map", r.url),
+                    )
+                    .with_label(label)
+                    .with_help("bundle this entry (declare it in `entries`), or drop --strict and provide an import map"),
+                );
+            }
+        }
+    }
+    if out.has_errors() {
+        return;
     }
 
     // Fingerprint in dependency order: a file's references are rewritten to
@@ -418,7 +444,14 @@ fn rewrite(
         .map(|(placeholder, target)| {
             let url = match target {
                 Link::Keep(url) => url.clone(),
-                Link::To(j, suffix) => format!("{}{suffix}", refs::relative_url(&own, &names[*j])),
+                Link::To(j, suffix) => match cfg.urls {
+                    UrlStyle::Relative => {
+                        format!("{}{suffix}", refs::relative_url(&own, &names[*j]))
+                    }
+                    UrlStyle::Base => {
+                        format!("{}{}{suffix}", cfg.base, refs::relative_url("", &names[*j]))
+                    }
+                },
             };
             (placeholder.clone(), url)
         })
@@ -542,7 +575,7 @@ struct Output {
     /// Source text, for diagnostics about references.
     source: Option<Arc<str>>,
     /// Bare module specifiers, left for an import map.
-    bare: Vec<String>,
+    bare: Vec<Reference>,
 }
 
 impl Output {

@@ -515,3 +515,23 @@ fn bare_imports_are_listed_once() {
     let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(last["bare_imports"], serde_json::json!(["lib/x", "react"]));
 }
+
+#[test]
+fn strict_makes_bare_imports_errors_and_urls_can_use_the_base() {
+    let p = Project::new();
+    p.write(
+        "src/app.js",
+        "import React from 'react';\nimport { u } from './u.js';\nexport default [React, u];\n",
+    );
+    p.write("src/u.js", "export const u = 1;\n");
+    p.build(&["--strict"])
+        .assert_code(1)
+        .assert_stderr_has("error[BARE_IMPORT]")
+        .assert_stderr_has("src/app.js:1:19");
+    p.build(&["--urls", "base", "--base", "/static/"])
+        .assert_code(0);
+    let m = prebake::Manifest::load(p.path().join("out/manifest.json")).unwrap();
+    let js = fs::read_to_string(p.path().join("out").join(&m.assets["app.js"].file)).unwrap();
+    let u = &m.assets["u.js"].file;
+    assert!(js.contains(&format!("\"/static/{u}\"")), "{js}");
+}

@@ -458,7 +458,7 @@ pub struct JsOutput {
     /// Relative and absolute specifiers, to resolve and rewrite.
     pub refs: Vec<Reference>,
     /// Bare specifiers (`react`), left as written for an import map.
-    pub bare: Vec<String>,
+    pub bare: Vec<Reference>,
 }
 
 /// Replaces each placeholder string literal in compiled JS with its URL as
@@ -467,9 +467,12 @@ pub struct JsOutput {
 pub fn substitute(code: &str, replacements: &[(String, String)]) -> String {
     let mut out = code.to_string();
     for (placeholder, url) in replacements {
+        // Relative (`./`, `../`), rooted (`/static/…`, `//cdn`) and
+        // scheme URLs stand as they are.
         let url = if url.starts_with("./")
             || url.starts_with("../")
-            || url.contains(':') && !url.starts_with('.')
+            || url.starts_with('/')
+            || url.contains(':')
         {
             url.clone()
         } else {
@@ -496,7 +499,7 @@ struct Specifiers<'a> {
     src: &'a str,
     start: u32,
     refs: Vec<Reference>,
-    bare: Vec<String>,
+    bare: Vec<Reference>,
 }
 
 impl Specifiers<'_> {
@@ -511,12 +514,18 @@ impl Specifiers<'_> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         });
-        if !is_path && !has_scheme && value != "." && value != ".." {
-            self.bare.push(value);
-            return;
-        }
         let offset = (s.span.lo.0.saturating_sub(self.start)) as usize;
         let (line, column) = crate::diagnostics::line_col_utf16(self.src, offset);
+        if !is_path && !has_scheme && value != "." && value != ".." {
+            self.bare.push(Reference {
+                url: value,
+                placeholder: String::new(),
+                line,
+                column,
+                from: self.name.to_string(),
+            });
+            return;
+        }
         let placeholder = placeholder(self.refs.len());
         self.refs.push(Reference {
             url: value,
