@@ -26,7 +26,7 @@
 //! partial map.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -191,11 +191,12 @@ impl Manifest {
         Manifest::from_json(&text)
     }
 
-    /// The public URL of a logical name: `base` + `file`.
+    /// The public URL of a logical name: `base` + `file`, with the file's
+    /// path percent-encoded (`a b.css` → `a%20b-….css`).
     pub fn url(&self, logical: &str) -> Option<String> {
         self.assets
             .get(logical)
-            .map(|e| format!("{}{}", self.base, e.file))
+            .map(|e| format!("{}{}", self.base, encode_path(&e.file)))
     }
 }
 
@@ -233,6 +234,20 @@ fn count_asset_keys(text: &str) -> usize {
         assets: Count,
     }
     serde_json::from_str::<Outer>(text).map_or(usize::MAX, |o| o.assets.0)
+}
+
+/// Percent-encodes what may not stand as written in a URL path: spaces,
+/// `#`, `?`, `%`, quotes, controls and non-ASCII (as UTF-8 bytes).
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// A relative path with `/` and no `.`, `..` or empty segments.
@@ -333,6 +348,25 @@ mod tests {
     fn duplicate_keys_are_errors() {
         let text = sample().to_json().replace("\"a b.css\"", "\"app.js\"");
         assert!(Manifest::from_json(&text).is_err());
+    }
+
+    #[test]
+    fn urls_are_percent_encoded() {
+        let mut m = sample();
+        assert_eq!(
+            m.url("app.js").as_deref(),
+            Some("/assets/app-0123456789abcdef.js")
+        );
+        assert_eq!(
+            m.url("a b.css").as_deref(),
+            Some("/assets/a%20b-0123456789abcdef.css")
+        );
+        m.assets.get_mut("app.js").unwrap().file = "caf\u{e9}#1?.js".into();
+        assert_eq!(
+            m.url("app.js").as_deref(),
+            Some("/assets/caf%C3%A9%231%3F.js")
+        );
+        assert_eq!(m.url("missing"), None);
     }
 
     #[test]

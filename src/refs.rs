@@ -9,7 +9,6 @@
 //! Rewritten URLs are relative to the referring file's own output location,
 //! so a release works under any `base` and any mount point.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::diagnostics::{Category, Diagnostic, Label};
@@ -200,19 +199,6 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Percent-encodes what may not stand in a URL path segment as written.
-fn percent_encode_path(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// The URL of output `to` as seen from output `from` (paths relative to the
 /// out dir, with `/`), percent-encoded.
 pub fn relative_url(from: &str, to: &str) -> String {
@@ -230,7 +216,7 @@ pub fn relative_url(from: &str, to: &str) -> String {
         .min(to_parts.len().saturating_sub(1));
     let mut url = "../".repeat(from_dir.len() - common);
     url.push_str(&to_parts[common..].join("/"));
-    let url = percent_encode_path(&url);
+    let url = crate::manifest::encode_path(&url);
     // A first segment with a colon would read as a scheme.
     if !url.starts_with("../") && url.split('/').next().is_some_and(|s| s.contains(':')) {
         format!("./{url}")
