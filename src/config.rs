@@ -201,6 +201,8 @@ pub struct Config {
     pub urls: UrlStyle,
     pub threads: usize,
     pub source_date_epoch: Option<u64>,
+    /// Settings that have no effect (reported as warnings by the build).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Config {
@@ -708,6 +710,31 @@ impl Options {
         if !errors.is_empty() {
             return Err(errors);
         }
+        // Keys that the chosen JSX runtime ignores: say so rather than
+        // silently doing nothing.
+        let ignored: &[&str] = match jsx {
+            Jsx::Automatic { .. } => &["jsx-factory", "jsx-fragment"],
+            Jsx::Classic { .. } => &["jsx-import-source"],
+        };
+        let warnings = ignored
+            .iter()
+            .filter(|k| flag_set(flags, k) || flag_set(&file_settings, k))
+            .map(|k| {
+                Diagnostic::warning(
+                    "CONFIG_IGNORED",
+                    Category::Config,
+                    format!(
+                        "{}: has no effect with the {} JSX runtime",
+                        origin(k),
+                        if matches!(jsx, Jsx::Automatic { .. }) {
+                            "automatic"
+                        } else {
+                            "classic"
+                        }
+                    ),
+                )
+            })
+            .collect();
         Ok(Config {
             root,
             out,
@@ -730,6 +757,7 @@ impl Options {
             urls,
             threads,
             source_date_epoch: self.source_date_epoch,
+            warnings,
         })
     }
 }

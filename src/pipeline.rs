@@ -166,7 +166,8 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     // Discovery and naming problems do not stop the compile: every error of
     // the build is reported at once. Nothing is written if there are any.
     let (sources, problems) = discover::discover(cfg);
-    out.diagnostics = problems;
+    out.diagnostics.extend(cfg.warnings.iter().cloned());
+    out.diagnostics.extend(problems);
     out.inputs = sources.iter().map(|s| s.path.clone()).collect();
     out.diagnostics
         .extend(fingerprint::check_collisions(cfg, &sources));

@@ -535,3 +535,16 @@ fn strict_makes_bare_imports_errors_and_urls_can_use_the_base() {
     let u = &m.assets["u.js"].file;
     assert!(js.contains(&format!("\"/static/{u}\"")), "{js}");
 }
+
+#[test]
+fn jsx_options_the_runtime_ignores_are_warned_about() {
+    let p = Project::new();
+    p.write("src/a.jsx", "export const A = () => <b/>;\n");
+    p.build(&["--jsx-factory", "h"])
+        .assert_code(0)
+        .assert_stderr_has("warning[CONFIG_IGNORED]")
+        .assert_stderr_has("--jsx-factory: has no effect with the automatic JSX runtime");
+    let r = p.build(&["--jsx", "classic"]);
+    r.assert_code(0);
+    assert!(!r.stderr.contains("CONFIG_IGNORED"), "{}", r.stderr);
+}
