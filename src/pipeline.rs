@@ -191,7 +191,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     let running: Mutex<BTreeMap<usize, (String, Instant)>> = Mutex::new(BTreeMap::new());
     let finished = AtomicBool::new(false);
     let compiled: Vec<Compiled> = std::thread::scope(|scope| {
-        scope.spawn(|| watch_slow_files(&running, &finished, on_event));
+        let watcher = scope.spawn(|| watch_slow_files(&running, &finished, on_event));
         let compiled = pool.install(|| {
             sources
                 .par_iter()
@@ -209,6 +209,9 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 .collect()
         });
         finished.store(true, Ordering::Release);
+        // Wake the watcher now rather than at its next tick, so a build
+        // never waits on it.
+        watcher.thread().unpark();
         compiled
     });
 
@@ -549,7 +552,10 @@ fn watch_slow_files(
     let tick = std::time::Duration::from_millis(100);
     let mut reported: BTreeMap<usize, u64> = BTreeMap::new();
     while !finished.load(Ordering::Acquire) {
-        std::thread::sleep(tick);
+        std::thread::park_timeout(tick);
+        if finished.load(Ordering::Acquire) {
+            return;
+        }
         let Ok(r) = running.lock() else { return };
         for (i, (file, start)) in r.iter() {
             let periods = start.elapsed().as_secs() / SLOW_AFTER.as_secs();
