@@ -104,13 +104,7 @@ fn create_out_dir(cfg: &Config) -> Result<(), Diagnostic> {
         }
     }
     for d in missing.iter().rev() {
-        match fs::create_dir(d) {
-            Ok(()) => {
-                let _ = fs::set_permissions(d, fs::Permissions::from_mode(DIR_MODE));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_error(cfg, "create out dir", d, &e)),
-        }
+        make_dir(d).map_err(|e| io_error(cfg, "create out dir", d, &e))?;
     }
     if !cfg.out.is_dir() {
         return Err(io_error(
@@ -121,6 +115,19 @@ fn create_out_dir(cfg: &Config) -> Result<(), Diagnostic> {
         ));
     }
     Ok(())
+}
+
+/// Creates one directory with [`DIR_MODE`] whatever the umask. `Ok(false)`
+/// when something already stood there (the caller decides what it may be).
+fn make_dir(p: &Path) -> std::io::Result<bool> {
+    match fs::create_dir(p) {
+        Ok(()) => {
+            fs::set_permissions(p, fs::Permissions::from_mode(DIR_MODE))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Creates the directories of `rel` (relative to the out dir) with
@@ -142,18 +149,20 @@ fn create_dirs(cfg: &Config, rel: &Path) -> Result<(), Diagnostic> {
                     ),
                 ));
             }
-            Err(_) => match fs::create_dir(&p) {
-                Ok(()) => {
-                    let _ = fs::set_permissions(&p, fs::Permissions::from_mode(DIR_MODE));
+            Err(_) => {
+                let made = make_dir(&p).map_err(|e| io_error(cfg, "create directory", &p, &e))?;
+                // Made by a parallel writer: check what it is.
+                if !made && !fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                    return Err(Diagnostic::error(
+                        "OUT_UNSAFE",
+                        Category::Io,
+                        format!(
+                            "{} is in the way: expected a directory",
+                            cfg.display_path(&p)
+                        ),
+                    ));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    // A parallel writer made it; check what it is.
-                    if !fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
-                        return Err(io_error(cfg, "create directory", &p, &e));
-                    }
-                }
-                Err(e) => return Err(io_error(cfg, "create directory", &p, &e)),
-            },
+            }
         }
     }
     Ok(())

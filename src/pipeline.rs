@@ -653,7 +653,7 @@ fn compile_one(
             }),
             Vec::new(),
         ),
-        Kind::Css => match css::compile(&src.logical, css_scope, css_opts) {
+        Kind::Css => match css::compile(&src.logical, text, css_scope, css_opts) {
             Ok(o) => (
                 Ok(Output {
                     bytes: o.code.into_bytes(),

@@ -126,6 +126,7 @@ impl SourceProvider for RootProvider<'_> {
 /// placeholder for every remaining URL.
 pub fn compile(
     name: &str,
+    text: &str,
     scope: &CssScope<'_>,
     opts: &CssOptions,
 ) -> Result<CssOutput, Vec<Diagnostic>> {
@@ -147,6 +148,11 @@ pub fn compile(
         )
     };
 
+    // An error of lightningcss, placed where it says, or on the file.
+    let locate = |d: Diagnostic, loc: Option<&lightningcss::error::ErrorLocation>| match loc {
+        Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
+        None => d.with_file(shown.clone()),
+    };
     let provider = RootProvider {
         files: FileProvider::new(),
         scope,
@@ -169,10 +175,7 @@ pub fn compile(
     let mut sheet = match bundler.bundle(&entry) {
         Ok(s) => s,
         Err(e) => {
-            let at = |d: Diagnostic| match &e.loc {
-                Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
-                None => d.with_file(shown.clone()),
-            };
+            let at = |d: Diagnostic| locate(d, e.loc.as_ref());
             let d = match &e.kind {
                 BundleErrorKind::ResolverError(ProviderError::Resolve(spec, r)) => {
                     let (file, line, column) = e
@@ -248,10 +251,8 @@ pub fn compile(
             ),
         ]);
     }
-    let source: Arc<str> = provider.files.read(&entry).map_or_else(
-        |_| Arc::from(""),
-        |t| Arc::from(t.strip_prefix('\u{feff}').unwrap_or(t)),
-    );
+    // The text the pipeline already read (and checked is UTF-8).
+    let source: Arc<str> = Arc::from(text);
     let label_at = |line: u32, column: u32| {
         Label::at_line_col_utf16(&shown, source.clone(), line as usize + 1, column as usize)
     };
@@ -288,12 +289,8 @@ pub fn compile(
         targets,
         ..MinifyOptions::default()
     }) {
-        let mut d = Diagnostic::error("CSS_MINIFY", Category::Input, e.kind.to_string());
-        d = match &e.loc {
-            Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
-            None => d.with_file(shown.clone()),
-        };
-        return Err(vec![d]);
+        let d = Diagnostic::error("CSS_MINIFY", Category::Input, e.kind.to_string());
+        return Err(vec![locate(d, e.loc.as_ref())]);
     }
     let printed = sheet.to_css(PrinterOptions {
         minify: opts.minify,
@@ -339,12 +336,8 @@ pub fn compile(
             })
         }
         Err(e) => {
-            let mut d = Diagnostic::error("CSS_PRINT", Category::Input, e.kind.to_string());
-            d = match &e.loc {
-                Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
-                None => d.with_file(shown.clone()),
-            };
-            Err(vec![d])
+            let d = Diagnostic::error("CSS_PRINT", Category::Input, e.kind.to_string());
+            Err(vec![locate(d, e.loc.as_ref())])
         }
     }
 }
