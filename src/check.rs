@@ -79,8 +79,16 @@ pub fn check(
             if alg.compute(&bytes) != entry.integrity {
                 return fail("content does not match its integrity (the file was modified)".into());
             }
-            if !entry.cycle && !name_carries_hash(&entry.file, &sha256_hex(&bytes)) {
+            if entry.immutable
+                && !entry.cycle
+                && !name_carries_hash(&entry.file, &sha256_hex(&bytes))
+            {
                 return fail("content does not match the hash in its name".into());
+            }
+            if let Some(map) = &entry.map
+                && let Err(msg) = check_map(out, map)
+            {
+                return fail(format!("source map {map}: {msg}"));
             }
             None
         })
@@ -93,6 +101,30 @@ pub fn check(
         bytes: manifest.assets.values().map(|e| e.size).sum(),
         manifest,
     })
+}
+
+/// A map file must be a plain path in the out dir, a regular file whose
+/// name carries its hash, and a version 3 source map.
+fn check_map(out: &Path, map: &str) -> Result<(), String> {
+    if !crate::manifest::is_safe_relative(map) {
+        return Err("not a plain path inside the out dir".into());
+    }
+    let path = out.join(map);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err("not a regular file".into()),
+        Err(e) => return Err(format!("missing ({e})")),
+    }
+    let bytes = fs::read(&path).map_err(|e| format!("cannot read: {e}"))?;
+    if !name_carries_hash(map, &sha256_hex(&bytes)) {
+        return Err("content does not match the hash in its name".into());
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
+    if json.get("version").and_then(serde_json::Value::as_u64) != Some(3) {
+        return Err("not a version 3 source map".into());
+    }
+    Ok(())
 }
 
 /// True when the output path holds the first [`MIN_HASH_LENGTH`] hex digits

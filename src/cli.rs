@@ -135,6 +135,12 @@ struct BuildArgs {
     /// How rewritten references are written: relative to the referring file, or base + path [default: relative]
     #[arg(long, value_name = "STYLE", value_parser = ["relative", "base"])]
     urls: Option<String>,
+    /// Source maps: a linked `.map` file, a hidden one (manifest only), inline, or none [default: none]
+    #[arg(long, value_name = "MODE", value_parser = ["none", "linked", "hidden", "inline"])]
+    sourcemap: Option<String>,
+    /// Leave the original sources out of source maps (`sourcesContent`)
+    #[arg(long)]
+    no_sources_content: bool,
     /// Decorator semantics: TC39 standard, or TypeScript's experimentalDecorators [default: standard]
     #[arg(long, value_name = "KIND", value_parser = ["standard", "legacy"])]
     decorators: Option<String>,
@@ -298,6 +304,8 @@ fn build(a: &BuildArgs) -> u8 {
             decorators: a.decorators.clone(),
             strict: a.strict.then_some(true),
             urls: a.urls.clone(),
+            sourcemap: a.sourcemap.clone(),
+            sources_content: a.no_sources_content.then_some(false),
         },
     };
     let out = pipeline::build_with(&opts, &|e| match e {

@@ -90,6 +90,20 @@ pub enum UrlStyle {
     Base,
 }
 
+/// Whether and how source maps are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceMaps {
+    None,
+    /// A fingerprinted `.map` file beside each JS and CSS output, named in a
+    /// `sourceMappingURL` comment and in the manifest (`map`).
+    Linked,
+    /// The `.map` file and its manifest entry, but no comment: for error
+    /// trackers, without telling browsers.
+    Hidden,
+    /// The map inside the output, as a `data:` URL.
+    Inline,
+}
+
 /// Output format of diagnostics and events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
@@ -139,6 +153,8 @@ pub struct Settings {
     pub decorators: Option<String>,
     pub strict: Option<bool>,
     pub urls: Option<String>,
+    pub sourcemap: Option<String>,
+    pub sources_content: Option<bool>,
 }
 
 /// Every key `prebake.toml` accepts, for "unknown key" messages.
@@ -162,6 +178,8 @@ pub const KEYS: &[&str] = &[
     "decorators",
     "strict",
     "urls",
+    "sourcemap",
+    "sources-content",
 ];
 
 /// Browser versions resolved from the `targets` query, shared by the JS and
@@ -173,6 +191,7 @@ pub struct Targets {
 
 /// Validated configuration; the only input later stages read.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent on/off settings
 pub struct Config {
     /// Canonical source root.
     pub root: PathBuf,
@@ -199,6 +218,9 @@ pub struct Config {
     /// Bare imports are errors.
     pub strict: bool,
     pub urls: UrlStyle,
+    pub sourcemap: SourceMaps,
+    /// Maps carry the original sources (`sourcesContent`).
+    pub sources_content: bool,
     pub threads: usize,
     pub source_date_epoch: Option<u64>,
     /// Settings that have no effect (reported as warnings by the build).
@@ -677,6 +699,22 @@ impl Options {
             }
         };
 
+        let sourcemap = match s.sourcemap.as_deref().unwrap_or("none") {
+            "none" => Some(SourceMaps::None),
+            "linked" => Some(SourceMaps::Linked),
+            "hidden" => Some(SourceMaps::Hidden),
+            "inline" => Some(SourceMaps::Inline),
+            other => {
+                bad(
+                    "sourcemap",
+                    format!(
+                        "unknown source map mode `{other}` (expected none, linked, hidden or inline)"
+                    ),
+                );
+                None
+            }
+        };
+
         let threads = match self.threads {
             Some(0) => {
                 errors.borrow_mut().push(Diagnostic::error(
@@ -691,6 +729,7 @@ impl Options {
         };
 
         let (
+            Some(sourcemap),
             Some(decorators),
             Some(urls),
             Some(root),
@@ -701,7 +740,7 @@ impl Options {
             Some(sri),
             Some(jsx),
         ) = (
-            decorators, urls, root, include, exclude, targets, names, sri, jsx,
+            sourcemap, decorators, urls, root, include, exclude, targets, names, sri, jsx,
         )
         else {
             return Err(errors.into_inner());
@@ -755,6 +794,8 @@ impl Options {
             decorators,
             strict: s.strict.unwrap_or(false),
             urls,
+            sourcemap,
+            sources_content: s.sources_content.unwrap_or(true),
             threads,
             source_date_epoch: self.source_date_epoch,
             warnings,
@@ -783,6 +824,8 @@ fn flag_set(s: &Settings, key: &str) -> bool {
         "decorators" => s.decorators.is_some(),
         "strict" => s.strict.is_some(),
         "urls" => s.urls.is_some(),
+        "sourcemap" => s.sourcemap.is_some(),
+        "sources-content" => s.sources_content.is_some(),
         _ => false,
     }
 }
@@ -812,6 +855,8 @@ fn merge(flags: &Settings, file: &Settings) -> Settings {
         decorators: or(&flags.decorators, &file.decorators),
         strict: or(&flags.strict, &file.strict),
         urls: or(&flags.urls, &file.urls),
+        sourcemap: or(&flags.sourcemap, &file.sourcemap),
+        sources_content: or(&flags.sources_content, &file.sources_content),
     }
 }
 
@@ -906,6 +951,8 @@ fn parse_config_spanned(text: &str, shown: &str) -> Result<(Settings, Spans), Ve
                 "decorators" => s.decorators = Some(string()?),
                 "strict" => s.strict = Some(boolean()?),
                 "urls" => s.urls = Some(string()?),
+                "sourcemap" => s.sourcemap = Some(string()?),
+                "sources-content" => s.sources_content = Some(boolean()?),
                 _ => {
                     let mut d = Diagnostic::error(
                         "CONFIG_UNKNOWN_KEY",

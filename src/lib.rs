@@ -53,6 +53,8 @@ pub mod output;
 pub mod pipeline;
 #[cfg(feature = "compiler")]
 pub mod refs;
+#[cfg(feature = "compiler")]
+pub mod sourcemap;
 
 #[cfg(feature = "compiler")]
 pub use config::{Config, Options, Settings};

@@ -62,8 +62,17 @@ pub struct Entry {
     pub cycle: bool,
     /// Path relative to the out dir (and to `base`), with `/`.
     pub file: String,
+    /// `false` for files that keep their name from build to build (HTML
+    /// pages): serve them with revalidation, not `immutable`. Absent
+    /// (true) for every fingerprinted file.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub immutable: bool,
     /// Subresource-integrity value: `sha384-<base64>` by default.
     pub integrity: String,
+    /// The file's source map, relative to the out dir, when maps are
+    /// written as files (`sourcemap = "linked"` or `"hidden"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<String>,
     /// Size in bytes.
     pub size: u64,
     /// MIME type.
@@ -74,6 +83,15 @@ pub struct Entry {
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Why a manifest could not be read.
@@ -313,6 +331,8 @@ mod tests {
                     size: 3,
                     content_type: "text/javascript".into(),
                     cycle: false,
+                    immutable: true,
+                    map: None,
                 },
             );
         }

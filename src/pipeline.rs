@@ -23,7 +23,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::Digest as _;
 
-use crate::config::{Config, Options, UrlStyle};
+use crate::config::{Config, Options, SourceMaps, UrlStyle};
 use crate::css::{self, CssOptions, CssScope};
 use crate::diagnostics::{Category, Diagnostic};
 use crate::discover::{self, Kind, Source};
@@ -32,6 +32,7 @@ use crate::js::{self, JsOptions};
 use crate::manifest::{Entry, Manifest};
 use crate::output::{self, OutFile};
 use crate::refs::{self, Reference, Target};
+use crate::sourcemap::{self, Map, SourceUrls};
 
 /// Stack size of compile threads. swc and lightningcss recurse about 3 KiB
 /// per nesting level and a stack overflow aborts the process, so the stack
@@ -172,11 +173,14 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     out.diagnostics
         .extend(fingerprint::check_collisions(cfg, &sources));
 
-    let js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
+    let maps = cfg.sourcemap != SourceMaps::None;
+    let mut js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
+    js_opts.source_map = maps;
     let css_opts = CssOptions {
         minify: cfg.minify,
         targets: cfg.targets,
         error_recovery: cfg.css_error_recovery,
+        source_map: maps,
     };
     install_panic_hook();
     let known: std::collections::BTreeSet<String> =
@@ -269,7 +273,15 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     // named by the hash of the whole cycle (every member's bytes with
     // placeholders, and the final names of what the cycle points out to),
     // so one name still never stands for two contents.
-    let mut finished: Vec<Option<(String, Vec<u8>)>> = vec![None; sources.len()];
+    let source_urls = SourceUrls::new(
+        cfg.config_file
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(&cfg.cwd),
+        &cfg.root,
+        &cfg.out,
+    );
+    let mut finished: Vec<Option<Finished>> = (0..sources.len()).map(|_| None).collect();
     let mut names: Vec<String> = vec![String::new(); sources.len()];
     let mut in_cycle = vec![false; sources.len()];
     for component in strongly_connected(&links) {
@@ -284,6 +296,12 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 h.update([0]);
                 h.update(outputs[i].as_ref().map_or(&[][..], |o| &o.bytes));
                 h.update([0]);
+                // The map is not in the bytes (hidden maps are not even
+                // named there), yet it is part of what the name stands for.
+                if let Some(map) = outputs[i].as_ref().and_then(|o| o.map.as_ref()) {
+                    h.update(map.to_json(&|l| l.to_string(), cfg.sources_content));
+                    h.update([0]);
+                }
                 for (_, link) in &links[i] {
                     if let Link::To(j, suffix) = link
                         && !component.contains(j)
@@ -305,21 +323,31 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         }
         for &i in &component {
             let Some(o) = outputs[i].take() else { continue };
-            let bytes = rewrite(cfg, &sources[i], o.bytes, &links[i], &names);
+            let (bytes, map) = rewrite(cfg, &sources[i], o.bytes, o.map, &links[i], &names);
+            let (bytes, map) = attach_map(cfg, &sources[i], bytes, map, &source_urls);
             if !cyclic {
                 let hash = fingerprint::sha256_hex(&bytes);
                 names[i] = fingerprint::output_name(cfg, &sources[i], &hash[..cfg.hash_length]);
             }
-            finished[i] = Some((names[i].clone(), bytes));
+            finished[i] = Some(Finished {
+                file: names[i].clone(),
+                bytes,
+                map,
+            });
         }
     }
 
     let mut assets = Vec::with_capacity(sources.len());
     let mut bytes_of = Vec::with_capacity(sources.len());
+    let mut map_files = Vec::new();
     for (i, (src, slot)) in sources.iter().zip(finished).enumerate() {
-        let Some((file, bytes)) = slot else { continue };
+        let Some(Finished { file, bytes, map }) = slot else {
+            continue;
+        };
         let entry = Entry {
             cycle: in_cycle[i],
+            immutable: true,
+            map: map.as_ref().map(|(name, _)| name.clone()),
             content_type: fingerprint::mime_type(&file),
             integrity: fingerprint::integrity(cfg.sri, &bytes),
             size: bytes.len() as u64,
@@ -337,6 +365,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
             entry,
         });
         bytes_of.push(bytes);
+        map_files.extend(map);
     }
 
     let mut manifest = Manifest::new(cfg.base.clone());
@@ -351,6 +380,10 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
             rel: &a.file,
             bytes: b,
         })
+        .chain(map_files.iter().map(|(name, json)| OutFile {
+            rel: name,
+            bytes: json,
+        }))
         .collect();
     let written = pool.install(|| output::write_release(cfg, &lock, &files, json.as_bytes()));
     drop(lock);
@@ -435,11 +468,12 @@ fn rewrite(
     cfg: &Config,
     src: &Source,
     bytes: Vec<u8>,
+    mut map: Option<Map>,
     links: &[(String, Link)],
     names: &[String],
-) -> Vec<u8> {
+) -> (Vec<u8>, Option<Map>) {
     if links.is_empty() {
-        return bytes;
+        return (bytes, map);
     }
     // [hash] is in the file name, so any hash gives the right directory.
     let own = fingerprint::output_name(cfg, src, "0");
@@ -461,11 +495,61 @@ fn rewrite(
         })
         .collect();
     let text = String::from_utf8_lossy(&bytes);
-    match src.kind {
+    let (text, edits) = match src.kind {
         Kind::Js(_) => js::substitute(&text, &replacements),
         _ => css::substitute(&text, &replacements),
+    };
+    if let Some(map) = &mut map {
+        map.apply(&edits);
     }
-    .into_bytes()
+    (text.into_bytes(), map)
+}
+
+/// A file's final name and bytes, and its map file (name and bytes).
+struct Finished {
+    file: String,
+    bytes: Vec<u8>,
+    map: Option<(String, Vec<u8>)>,
+}
+
+/// Encodes the map of a finished output: appended as a `data:` URL
+/// (inline), or returned as a file named by its own hash, which a linked
+/// output names in a comment (so the output's hash covers the map too).
+fn attach_map(
+    cfg: &Config,
+    src: &Source,
+    mut bytes: Vec<u8>,
+    map: Option<Map>,
+    urls: &SourceUrls,
+) -> (Vec<u8>, Option<(String, Vec<u8>)>) {
+    let Some(map) = map else {
+        return (bytes, None);
+    };
+    let css = src.kind == Kind::Css;
+    // [hash] is in the file name, so any hash gives the right directory.
+    let own = fingerprint::output_name(cfg, src, "0");
+    let json = map.to_json(&|logical| urls.url(&own, logical), cfg.sources_content);
+    match cfg.sourcemap {
+        SourceMaps::None => (bytes, None),
+        SourceMaps::Inline => {
+            bytes.extend_from_slice(
+                sourcemap::link_comment(css, &sourcemap::data_url(&json)).as_bytes(),
+            );
+            (bytes, None)
+        }
+        SourceMaps::Linked | SourceMaps::Hidden => {
+            let hash = fingerprint::sha256_hex(&json);
+            let name = format!(
+                "{}.map",
+                fingerprint::output_name(cfg, src, &hash[..cfg.hash_length])
+            );
+            if cfg.sourcemap == SourceMaps::Linked {
+                let url = refs::relative_url(&own, &name);
+                bytes.extend_from_slice(sourcemap::link_comment(css, &url).as_bytes());
+            }
+            (bytes, Some((name, json)))
+        }
+    }
 }
 
 /// The strongly connected components of the reference graph (Tarjan's
@@ -583,6 +667,8 @@ struct Output {
     source: Option<Arc<str>>,
     /// Bare module specifiers, left for an import map.
     bare: Vec<Reference>,
+    /// Source map of `bytes`, when maps are on.
+    map: Option<Map>,
 }
 
 impl Output {
@@ -592,6 +678,7 @@ impl Output {
             refs: Vec::new(),
             source: None,
             bare: Vec::new(),
+            map: None,
         }
     }
 }
@@ -650,6 +737,7 @@ fn compile_one(
                 refs: o.refs,
                 source: Some(Arc::from(text)),
                 bare: o.bare,
+                map: o.map,
             }),
             Vec::new(),
         ),
@@ -660,6 +748,7 @@ fn compile_one(
                     refs: o.refs,
                     source: Some(o.source),
                     bare: Vec::new(),
+                    map: o.map,
                 }),
                 o.warnings,
             ),

@@ -164,7 +164,7 @@ fn t06_environment_does_not_reach_the_output() {
         let dir = p.path().join(base);
         let threads = if umask == "077" { "1" } else { "4" };
         let script = format!(
-            "umask {umask}; exec \"$0\" build --root src --out out --quiet --threads {threads}"
+            "umask {umask}; exec \"$0\" build --root src --out out --quiet --sourcemap linked --threads {threads}"
         );
         let mut c = Command::new("sh");
         c.arg("-c")

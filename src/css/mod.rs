@@ -20,6 +20,7 @@ use lightningcss::targets::Targets as CssTargets;
 use crate::config::Targets;
 use crate::diagnostics::{Category, Diagnostic, Label};
 use crate::refs::{self, Reference, ResolveError, Target};
+use crate::sourcemap::Edit;
 
 /// Deepest nesting of blocks, parentheses and brackets accepted.
 pub const MAX_NESTING: usize = 500;
@@ -30,6 +31,8 @@ pub struct CssOptions {
     pub targets: Targets,
     /// Recovered syntax errors are warnings instead of errors.
     pub error_recovery: bool,
+    /// Produce a source map.
+    pub source_map: bool,
 }
 
 /// Compiled stylesheet and the warnings produced on the way.
@@ -42,6 +45,8 @@ pub struct CssOutput {
     pub refs: Vec<Reference>,
     /// The source text, for diagnostics about references.
     pub source: Arc<str>,
+    /// Source map of `code` (columns in UTF-16 units), when asked for.
+    pub map: Option<crate::sourcemap::Map>,
 }
 
 /// Where the stylesheets of a build live, for resolving `@import`.
@@ -159,9 +164,11 @@ pub fn compile(
         imports: std::sync::Mutex::new(BTreeMap::new()),
     };
     let warnings = Arc::new(RwLock::new(Vec::new()));
+    // Sources are named relative to the root: logical names.
+    let mut sm = parcel_sourcemap::SourceMap::new(&scope.root.to_string_lossy());
     let mut bundler = Bundler::new(
         &provider,
-        None,
+        opts.source_map.then_some(&mut sm),
         ParserOptions {
             filename: name.to_string(),
             // Always recover, so every syntax error of the file is reported
@@ -294,6 +301,7 @@ pub fn compile(
     }
     let printed = sheet.to_css(PrinterOptions {
         minify: opts.minify,
+        source_map: opts.source_map.then_some(&mut sm),
         targets,
         analyze_dependencies: Some(DependencyOptions {
             remove_imports: false,
@@ -328,17 +336,63 @@ pub fn compile(
             found.sort_by(|a, b| a.placeholder.cmp(&b.placeholder).then(a.line.cmp(&b.line)));
             found.dedup_by(|a, b| a.placeholder == b.placeholder);
             found.sort_by_key(|r| (r.line, r.column));
+            let map = opts.source_map.then(|| {
+                let mut map = map_of(&sm, scope);
+                map.columns_to_utf16(&code);
+                map
+            });
             Ok(CssOutput {
                 code,
                 warnings: recovered,
                 refs: found,
                 source,
+                map,
             })
         }
         Err(e) => {
             let d = Diagnostic::error("CSS_PRINT", Category::Input, e.kind.to_string());
             Err(vec![locate(d, e.loc.as_ref())])
         }
+    }
+}
+
+/// lightningcss's map in our form (generated columns still in bytes).
+fn map_of(sm: &parcel_sourcemap::SourceMap, scope: &CssScope<'_>) -> crate::sourcemap::Map {
+    let tokens = sm
+        .get_mappings()
+        .into_iter()
+        .map(|m| {
+            let (src_line, src_col, src_id, name_id) = m.original.map_or((0, 0, !0, !0), |o| {
+                (
+                    o.original_line,
+                    o.original_column,
+                    o.source,
+                    o.name.unwrap_or(!0),
+                )
+            });
+            swc_sourcemap::RawToken {
+                dst_line: m.generated_line,
+                dst_col: m.generated_column,
+                src_line,
+                src_col,
+                src_id,
+                name_id,
+                is_range: false,
+            }
+        })
+        .collect();
+    let contents = sm.get_sources_content();
+    crate::sourcemap::Map {
+        tokens,
+        sources: sm
+            .get_sources()
+            .iter()
+            .map(|s| scope.logical_of(&scope.root.join(s)))
+            .collect(),
+        contents: (0..sm.get_sources().len())
+            .map(|i| contents.get(i).map(|c| Arc::from(c.as_str())))
+            .collect(),
+        names: sm.get_names().clone(),
     }
 }
 
@@ -419,43 +473,48 @@ fn import_cycle(edges: &BTreeMap<String, BTreeSet<String>>, entry: &str) -> Opti
 /// Replaces each quoted placeholder in `code` with its URL. Inside `url()`
 /// a URL that needs no quotes is written bare, as the minifier would;
 /// elsewhere (`image-set("…" 1x)`, `@import "…"`) it stays a string.
-pub fn substitute(code: &str, replacements: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(code.len() + replacements.len() * 32);
-    let mut rest = code;
-    loop {
-        let next = replacements
-            .iter()
-            .filter_map(|(ph, url)| {
-                let quoted = format!("\"{ph}\"");
-                rest.find(&quoted).map(|i| (i, quoted.len(), url))
-            })
-            .min_by_key(|(i, _, _)| *i);
-        let Some((i, len, url)) = next else {
-            out.push_str(rest);
-            return out;
+pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec<Edit>) {
+    let by_placeholder: BTreeMap<&str, &str> = replacements
+        .iter()
+        .map(|(p, u)| (p.as_str(), u.as_str()))
+        .collect();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    // Each `"` opens a candidate; placeholders hold no quotes.
+    while let Some(q) = code[from..].find('"').map(|q| q + from) {
+        let Some(len) = code[q + 1..].find('"') else {
+            break;
         };
-        out.push_str(&rest[..i]);
-        let in_url = out.ends_with("url(");
+        let inner = &code[q + 1..q + 1 + len];
+        let Some(url) = by_placeholder.get(inner) else {
+            from = q + 1;
+            continue;
+        };
+        let in_url = code[..q].ends_with("url(");
         let bare_ok = !url.is_empty()
             && !url.chars().any(|c| {
                 c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '\\') || c.is_control()
             });
-        if in_url && bare_ok {
-            out.push_str(url);
+        let text = if in_url && bare_ok {
+            (*url).to_string()
         } else {
-            out.push('"');
+            let mut t = String::with_capacity(url.len() + 2);
+            t.push('"');
             for c in url.chars() {
                 match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\a "),
-                    c => out.push(c),
+                    '"' => t.push_str("\\\""),
+                    '\\' => t.push_str("\\\\"),
+                    '\n' => t.push_str("\\a "),
+                    c => t.push(c),
                 }
             }
-            out.push('"');
-        }
-        rest = &rest[i + len..];
+            t.push('"');
+            t
+        };
+        spans.push((q, q + len + 2, text));
+        from = q + len + 2;
     }
+    crate::sourcemap::splice(code, spans)
 }
 
 #[cfg(test)]
@@ -466,7 +525,7 @@ mod tests {
     fn substitution_keeps_strings_where_needed() {
         let code = r#"a{background:url("P1")}b{background-image:image-set("P2" 1x)}@import "P3";c{d:url("P4")}"#;
         let r = |a: &str, b: &str| (a.to_string(), b.to_string());
-        let out = substitute(
+        let (out, _) = substitute(
             code,
             &[
                 r("P1", "x-1.png"),

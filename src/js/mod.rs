@@ -9,6 +9,7 @@
 //! `fixer` → codegen. Every job owns its `SourceMap`, `Globals` and
 //! comments, so only plain strings cross threads.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use swc_core::common::comments::{Comments, SingleThreadedComments};
@@ -39,6 +40,7 @@ use crate::config::{Decorators, Jsx, Targets};
 use crate::diagnostics::{Category, Diagnostic, Label};
 use crate::discover::JsKind;
 use crate::refs::Reference;
+use crate::sourcemap::Edit;
 
 /// Deepest bracket nesting accepted in JS. Real code stays far below; the
 /// bound keeps hostile input from exhausting the stack (which aborts the
@@ -65,6 +67,8 @@ pub struct JsOptions {
     /// Lowest ECMAScript level every target runs: the syntax the minifier
     /// may introduce.
     pub es: EsVersion,
+    /// Produce a source map.
+    pub source_map: bool,
 }
 
 impl JsOptions {
@@ -76,6 +80,7 @@ impl JsOptions {
             decorators,
             versions,
             es,
+            source_map: false,
         }
     }
 }
@@ -388,8 +393,14 @@ pub fn compile(
         program.visit_mut_with(&mut specifiers);
 
         let mut code = Vec::with_capacity(src.len() / 2);
+        let mut mappings = Vec::new();
         {
-            let writer = JsWriter::new(cm.clone(), "\n", &mut code, None);
+            let writer = JsWriter::new(
+                cm.clone(),
+                "\n",
+                &mut code,
+                opts.source_map.then_some(&mut mappings),
+            );
             let wr: Box<dyn WriteJs> = if opts.minify {
                 Box::new(omit_trailing_semi(writer))
             } else {
@@ -439,6 +450,13 @@ pub fn compile(
                 out.push('\n');
             }
         }
+        let map = opts.source_map.then(|| {
+            let sm = cm.build_source_map(&mappings, None, MapConfig);
+            let mut map = crate::sourcemap::Map::from_swc(&sm, &|_| name.to_string());
+            map.contents = vec![Some(source.clone()); map.sources.len()];
+            map.offset_lines(u32::try_from(out.matches('\n').count()).unwrap_or(u32::MAX));
+            map
+        });
         out.push_str(&code);
         if !out.ends_with('\n') {
             out.push('\n');
@@ -447,6 +465,7 @@ pub fn compile(
             code: out,
             refs: specifiers.refs,
             bare: specifiers.bare,
+            map,
         })
     })
 }
@@ -459,14 +478,43 @@ pub struct JsOutput {
     pub refs: Vec<Reference>,
     /// Bare specifiers (`react`), left as written for an import map.
     pub bare: Vec<Reference>,
+    /// Source map of `code`, when asked for.
+    pub map: Option<crate::sourcemap::Map>,
+}
+
+/// Names the one source of a file's map; the pipeline replaces it with a
+/// URL relative to the map once the output's place is known.
+struct MapConfig;
+
+impl swc_core::common::source_map::SourceMapGenConfig for MapConfig {
+    fn file_name_to_source(&self, f: &FileName) -> String {
+        f.to_string()
+    }
 }
 
 /// Replaces each placeholder string literal in compiled JS with its URL as
-/// a double-quoted string. A relative URL gets `./`, or it would be a bare
-/// specifier.
-pub fn substitute(code: &str, replacements: &[(String, String)]) -> String {
-    let mut out = code.to_string();
-    for (placeholder, url) in replacements {
+/// a double-quoted string, and says where the text changed (for the source
+/// map). A relative URL gets `./`, or it would be a bare specifier.
+pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec<Edit>) {
+    let by_placeholder: BTreeMap<&str, &str> = replacements
+        .iter()
+        .map(|(p, u)| (p.as_str(), u.as_str()))
+        .collect();
+    let mut spans = Vec::new();
+    let bytes = code.as_bytes();
+    for (i, _) in code.match_indices(PLACEHOLDER_PREFIX) {
+        let Some(&quote) = i.checked_sub(1).and_then(|q| bytes.get(q)) else {
+            continue;
+        };
+        if quote != b'"' && quote != b'\'' {
+            continue;
+        }
+        let Some(len) = code[i..].find(char::from(quote)) else {
+            continue;
+        };
+        let Some(url) = by_placeholder.get(&code[i..i + len]) else {
+            continue;
+        };
         // Relative (`./`, `../`), rooted (`/static/…`, `//cdn`) and
         // scheme URLs stand as they are.
         let url = if url.starts_with("./")
@@ -474,22 +522,47 @@ pub fn substitute(code: &str, replacements: &[(String, String)]) -> String {
             || url.starts_with('/')
             || url.contains(':')
         {
-            url.clone()
+            (*url).to_string()
         } else {
             format!("./{url}")
         };
-        let quoted = format!("\"{}\"", url.replace('\\', "\\\\").replace('"', "\\\""));
-        for q in ['"', '\''] {
-            out = out.replace(&format!("{q}{placeholder}{q}"), &quoted);
+        spans.push((i - 1, i + len + 1, js_string(&url)));
+    }
+    crate::sourcemap::splice(code, spans)
+}
+
+/// `s` as a double-quoted JS string literal in ASCII (the output is ASCII
+/// only), safe in any context a string can stand.
+pub fn js_string(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '<' => out.push_str("\\x3C"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{u:04X}");
+                }
+            }
         }
     }
+    out.push('"');
     out
 }
+
+const PLACEHOLDER_PREFIX: &str = "__prebake_ref_";
 
 /// The placeholder that stands for reference `n` in compiled JS, inside a
 /// string literal.
 pub fn placeholder(n: usize) -> String {
-    format!("__prebake_ref_{n}__")
+    format!("{PLACEHOLDER_PREFIX}{n}__")
 }
 
 /// Replaces each specifier of `import`/`export … from`, literal `import()`

@@ -1,0 +1,341 @@
+//! Source maps, kept decoded from compile to write.
+//!
+//! A compiler hands over its mappings with generated columns in UTF-16 code
+//! units (what browsers count). Placeholder substitution then changes the
+//! length of some strings on a line, and [`Map::apply`] moves every later
+//! mapping on that line by the same amount, so the map stays exact. Only
+//! when the output's place is known are `sources` made relative to the map
+//! and the map encoded (by `swc_sourcemap`, which swc already builds with).
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use swc_sourcemap::{RawToken, SourceMapBuilder};
+
+/// A decoded source map. `sources` are logical names (relative to the
+/// source root, with `/`).
+#[derive(Debug, Clone, Default)]
+pub struct Map {
+    /// Sorted by generated line, then column.
+    pub tokens: Vec<RawToken>,
+    pub sources: Vec<String>,
+    pub contents: Vec<Option<Arc<str>>>,
+    pub names: Vec<String>,
+}
+
+/// One replacement in generated text: on `line`, the `old_len` UTF-16
+/// units from `col` became `new_len` units. Replacements never span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edit {
+    pub line: u32,
+    pub col: u32,
+    pub old_len: u32,
+    pub new_len: u32,
+}
+
+/// Where the writer is in generated text, in lines and UTF-16 columns.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cursor {
+    line: u32,
+    col: u32,
+}
+
+impl Cursor {
+    fn advance(&mut self, s: &str) {
+        match s.rfind('\n') {
+            Some(i) => {
+                self.line += u32::try_from(s.matches('\n').count()).unwrap_or(u32::MAX);
+                self.col = utf16_len(&s[i + 1..]);
+            }
+            None => self.col += utf16_len(s),
+        }
+    }
+}
+
+fn utf16_len(s: &str) -> u32 {
+    if s.is_ascii() {
+        u32::try_from(s.len()).unwrap_or(u32::MAX)
+    } else {
+        u32::try_from(s.encode_utf16().count()).unwrap_or(u32::MAX)
+    }
+}
+
+/// Replaces the byte ranges of `code` given by `spans` (sorted, disjoint,
+/// each on one line) with their new text, and records each change.
+pub fn splice(code: &str, spans: Vec<(usize, usize, String)>) -> (String, Vec<Edit>) {
+    let mut out = String::with_capacity(code.len() + spans.len() * 32);
+    let mut edits = Vec::with_capacity(spans.len());
+    let mut at = Cursor::default();
+    let mut done = 0;
+    for (start, end, text) in spans {
+        let before = &code[done..start];
+        at.advance(before);
+        out.push_str(before);
+        let old_len = utf16_len(&code[start..end]);
+        let new_len = utf16_len(&text);
+        edits.push(Edit {
+            line: at.line,
+            col: at.col,
+            old_len,
+            new_len,
+        });
+        out.push_str(&text);
+        at.col += old_len;
+        done = end;
+    }
+    out.push_str(&code[done..]);
+    (out, edits)
+}
+
+impl Map {
+    /// Takes swc's map of one file; `logical` names its sources.
+    pub fn from_swc(sm: &swc_sourcemap::SourceMap, logical: &dyn Fn(&str) -> String) -> Map {
+        Map {
+            tokens: sm.tokens().map(|t| t.get_raw_token()).collect(),
+            sources: sm.sources().map(|s| logical(s)).collect(),
+            contents: sm
+                .source_contents()
+                .map(|c| c.map(|c| Arc::from(&**c)))
+                .collect(),
+            names: sm.names().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// Moves every mapping `n` lines down (for text put before the code).
+    pub fn offset_lines(&mut self, n: u32) {
+        for t in &mut self.tokens {
+            t.dst_line += n;
+        }
+    }
+
+    /// Makes generated columns count UTF-16 units instead of bytes, on the
+    /// lines of `code` that are not ASCII (lightningcss counts bytes).
+    pub fn columns_to_utf16(&mut self, code: &str) {
+        let lines: Vec<&str> = code.split('\n').collect();
+        for t in &mut self.tokens {
+            let Some(line) = lines.get(t.dst_line as usize) else {
+                continue;
+            };
+            if line.is_ascii() {
+                continue;
+            }
+            let byte = (t.dst_col as usize).min(line.len());
+            let mut b = byte;
+            while !line.is_char_boundary(b) {
+                b -= 1;
+            }
+            t.dst_col = utf16_len(&line[..b]);
+        }
+    }
+
+    /// Shifts mappings after each edit on its line by the edit's change in
+    /// length. Mappings inside a replaced range stay at its start.
+    pub fn apply(&mut self, edits: &[Edit]) {
+        if edits.is_empty() {
+            return;
+        }
+        let mut e = 0;
+        let mut line = u32::MAX;
+        let mut shift: i64 = 0;
+        for t in &mut self.tokens {
+            if t.dst_line != line {
+                line = t.dst_line;
+                shift = 0;
+                while e < edits.len() && edits[e].line < line {
+                    e += 1;
+                }
+            }
+            // Every edit of this line that ends at or before the token.
+            while e < edits.len()
+                && edits[e].line == line
+                && edits[e].col + edits[e].old_len <= t.dst_col
+            {
+                shift += i64::from(edits[e].new_len) - i64::from(edits[e].old_len);
+                e += 1;
+            }
+            let col = i64::from(t.dst_col) + shift;
+            t.dst_col = u32::try_from(col.max(0)).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// Encodes the map. `source_url` turns a logical name into the URL
+    /// written in `sources`.
+    pub fn to_json(&self, source_url: &dyn Fn(&str) -> String, sources_content: bool) -> Vec<u8> {
+        let mut b = SourceMapBuilder::new(None);
+        for (i, s) in self.sources.iter().enumerate() {
+            let id = b.add_source(source_url(s).into());
+            if sources_content {
+                let content = self.contents.get(i).cloned().flatten();
+                b.set_source_contents(id, content.map(|c| c.to_string().into()));
+            }
+        }
+        for n in &self.names {
+            b.add_name(n.clone().into());
+        }
+        for t in &self.tokens {
+            b.add_raw(
+                t.dst_line,
+                t.dst_col,
+                t.src_line,
+                t.src_col,
+                (t.src_id != !0).then_some(t.src_id),
+                (t.name_id != !0).then_some(t.name_id),
+                false,
+            );
+        }
+        let mut out = Vec::new();
+        // Writing JSON into a Vec cannot fail.
+        if b.into_sourcemap().to_writer(&mut out).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// How a map names its sources: relative to the map's own directory when
+/// the source root and the out dir both sit in the project directory (so
+/// the path is the same on every checkout), else as `prebake:///` plus the
+/// logical name (an absolute path would leak the machine's layout).
+pub struct SourceUrls {
+    /// From the out dir up to the source root, `None` for the fallback.
+    out_to_root: Option<String>,
+}
+
+impl SourceUrls {
+    pub fn new(project: &Path, root: &Path, out: &Path) -> SourceUrls {
+        let out_to_root = match (
+            normal(root).strip_prefix(normal(project)),
+            normal(out).strip_prefix(normal(project)),
+        ) {
+            (Ok(r), Ok(o)) => {
+                let mut url = "../".repeat(o.components().count());
+                for c in r.components() {
+                    url.push_str(&c.as_os_str().to_string_lossy());
+                    url.push('/');
+                }
+                Some(url)
+            }
+            _ => None,
+        };
+        SourceUrls { out_to_root }
+    }
+
+    /// URL of source `logical` in a map written at `map` (relative to the
+    /// out dir).
+    pub fn url(&self, map: &str, logical: &str) -> String {
+        match &self.out_to_root {
+            Some(prefix) => {
+                let depth = map.matches('/').count();
+                let path = format!("{}{prefix}{logical}", "../".repeat(depth));
+                crate::manifest::encode_path(&path)
+            }
+            None => format!("prebake:///{}", crate::manifest::encode_path(logical)),
+        }
+    }
+}
+
+/// `path` with `.` and `..` resolved lexically.
+fn normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The comment that links an output to its map, for JS or CSS.
+pub fn link_comment(css: bool, url: &str) -> String {
+    if css {
+        format!("/*# sourceMappingURL={url} */\n")
+    } else {
+        format!("//# sourceMappingURL={url}\n")
+    }
+}
+
+/// `data:` URL of an encoded map, for inline maps.
+pub fn data_url(json: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:application/json;charset=utf-8;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(json)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(dst_line: u32, dst_col: u32) -> RawToken {
+        RawToken {
+            dst_line,
+            dst_col,
+            src_line: 0,
+            src_col: 0,
+            src_id: 0,
+            name_id: !0,
+            is_range: false,
+        }
+    }
+
+    #[test]
+    fn edits_shift_later_mappings_on_their_line_only() {
+        let code = "a(\"P1\");b(\"P2\")\nc(\"P3\")";
+        let spans = vec![
+            (3, 5, "long-name.js".to_string()),
+            (11, 13, "x".to_string()),
+            (19, 21, "yy".to_string()),
+        ];
+        let (out, edits) = splice(code, spans);
+        assert_eq!(out, "a(\"long-name.js\");b(\"x\")\nc(\"yy\")");
+        let mut map = Map {
+            tokens: vec![tok(0, 0), tok(0, 8), tok(0, 9), tok(1, 0), tok(1, 2)],
+            sources: vec!["a.js".into()],
+            contents: vec![None],
+            names: Vec::new(),
+        };
+        map.apply(&edits);
+        let cols: Vec<(u32, u32)> = map.tokens.iter().map(|t| (t.dst_line, t.dst_col)).collect();
+        // `;` moved from 7 to 17, `b` from 8 to 18; line 2 starts fresh.
+        assert_eq!(cols, vec![(0, 0), (0, 18), (0, 19), (1, 0), (1, 2)]);
+        assert_eq!(&out[18..19], "b");
+    }
+
+    #[test]
+    fn columns_count_utf16_units() {
+        let code = "a{content:\"é😀\"}b{}";
+        let mut map = Map {
+            tokens: vec![tok(0, 19)],
+            ..Map::default()
+        };
+        // `b` is byte 19 (é is 2 bytes, 😀 4) but UTF-16 unit 16 (é is
+        // one unit, 😀 two).
+        map.columns_to_utf16(code);
+        assert_eq!(map.tokens[0].dst_col, 16);
+    }
+
+    #[test]
+    fn sources_are_relative_to_the_map_inside_the_project() {
+        let urls = SourceUrls::new(
+            Path::new("/p"),
+            Path::new("/p/assets"),
+            Path::new("/p/public/assets"),
+        );
+        assert_eq!(
+            urls.url("js/app-1.js.map", "js/app.ts"),
+            "../../../assets/js/app.ts"
+        );
+        assert_eq!(urls.url("app-1.js.map", "a b.ts"), "../../assets/a%20b.ts");
+        let outside = SourceUrls::new(
+            Path::new("/p"),
+            Path::new("/p/assets"),
+            Path::new("/srv/out"),
+        );
+        assert_eq!(outside.url("app-1.js.map", "app.ts"), "prebake:///app.ts");
+    }
+}
