@@ -353,10 +353,15 @@ fn build(a: &BuildArgs) -> u8 {
         p.status(
             "Finished",
             &format!(
-                "{} assets ({} js, {} css, {} other; {} written, {} unchanged) in {:.2}s",
+                "{} assets ({} js, {} css, {}{} other; {} written, {} unchanged) in {:.2}s",
                 out.assets.len(),
                 s.js,
                 s.css,
+                if s.html > 0 {
+                    format!("{} html, ", s.html)
+                } else {
+                    String::new()
+                },
                 s.other,
                 s.written,
                 s.reused,

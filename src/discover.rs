@@ -23,6 +23,8 @@ use crate::diagnostics::{Category, Diagnostic};
 pub enum Kind {
     Js(JsKind),
     Css,
+    /// An HTML page: references rewritten, name kept.
+    Html,
     Static,
 }
 
@@ -65,7 +67,7 @@ impl Kind {
             Kind::Js(JsKind::Mjs | JsKind::Mts) => ".mjs".to_string(),
             Kind::Js(JsKind::Cjs | JsKind::Cts) => ".cjs".to_string(),
             Kind::Css => ".css".to_string(),
-            Kind::Static => extension(logical),
+            Kind::Html | Kind::Static => extension(logical),
         }
     }
 }
@@ -100,6 +102,7 @@ pub fn kind_of(logical: &str) -> Kind {
         ".cts" => Kind::Js(JsKind::Cts),
         ".tsx" => Kind::Js(JsKind::Tsx),
         ".css" => Kind::Css,
+        ".html" | ".htm" => Kind::Html,
         _ => Kind::Static,
     }
 }

@@ -23,7 +23,7 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::config::{Config, Sri};
 use crate::diagnostics::{Category, Diagnostic};
-use crate::discover::{Source, stem};
+use crate::discover::{Kind, Source, stem};
 use crate::manifest::Integrity;
 
 /// Lowercase hex SHA-256.
@@ -48,6 +48,10 @@ pub fn dir_of(logical: &str) -> &str {
 
 /// The output path of a source whose final bytes hash to `hash`.
 pub fn output_name(cfg: &Config, src: &Source, hash: &str) -> String {
+    if src.kind == Kind::Html {
+        // Pages are asked for by stable URLs.
+        return src.logical.clone();
+    }
     cfg.names.render(
         dir_of(&src.logical),
         stem(&src.logical),

@@ -46,6 +46,8 @@ pub mod discover;
 #[cfg(feature = "compiler")]
 pub mod fingerprint;
 #[cfg(feature = "compiler")]
+pub mod html;
+#[cfg(feature = "compiler")]
 pub mod js;
 #[cfg(feature = "compiler")]
 pub mod output;

@@ -28,6 +28,7 @@ use crate::css::{self, CssOptions, CssScope};
 use crate::diagnostics::{Category, Diagnostic};
 use crate::discover::{self, Kind, Source};
 use crate::fingerprint;
+use crate::html;
 use crate::js::{self, JsOptions};
 use crate::manifest::{Entry, Manifest};
 use crate::output::{self, OutFile};
@@ -69,6 +70,7 @@ pub struct Asset {
 pub struct Stats {
     pub js: usize,
     pub css: usize,
+    pub html: usize,
     pub other: usize,
     pub written: usize,
     pub reused: usize,
@@ -282,7 +284,20 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         &cfg.out,
     );
     let mut finished: Vec<Option<Finished>> = (0..sources.len()).map(|_| None).collect();
-    let mut names: Vec<String> = vec![String::new(); sources.len()];
+    // Pages keep their names; everything else is named once its bytes are
+    // final.
+    let mut names: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            if s.kind == Kind::Html {
+                s.logical.clone()
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    // Integrity of each finished output, for the pages that load it.
+    let mut integrities: Vec<Option<String>> = vec![None; sources.len()];
     let mut in_cycle = vec![false; sources.len()];
     for component in strongly_connected(&links) {
         let cyclic = component.len() > 1
@@ -313,7 +328,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 }
             }
             let cycle_hash = fingerprint::hex(&h.finalize());
-            for &i in &component {
+            for &i in component.iter().filter(|&&i| sources[i].kind != Kind::Html) {
                 let own = fingerprint::sha256_hex(
                     format!("{}\0{cycle_hash}", sources[i].logical).as_bytes(),
                 );
@@ -321,11 +336,23 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 in_cycle[i] = true;
             }
         }
-        for &i in &component {
+        // Pages last: they carry the integrity of what they load.
+        let mut order = component.clone();
+        order.sort_by_key(|&i| sources[i].kind == Kind::Html);
+        for i in order {
             let Some(o) = outputs[i].take() else { continue };
-            let (bytes, map) = rewrite(cfg, &sources[i], o.bytes, o.map, &links[i], &names);
+            let (bytes, map) = rewrite(
+                cfg,
+                &sources[i],
+                o.bytes,
+                o.map,
+                &links[i],
+                &names,
+                &integrities,
+            );
             let (bytes, map) = attach_map(cfg, &sources[i], bytes, map, &source_urls);
-            if !cyclic {
+            integrities[i] = Some(fingerprint::integrity(cfg.sri, &bytes));
+            if !cyclic && sources[i].kind != Kind::Html {
                 let hash = fingerprint::sha256_hex(&bytes);
                 names[i] = fingerprint::output_name(cfg, &sources[i], &hash[..cfg.hash_length]);
             }
@@ -345,8 +372,8 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
             continue;
         };
         let entry = Entry {
-            cycle: in_cycle[i],
-            immutable: true,
+            cycle: in_cycle[i] && src.kind != Kind::Html,
+            immutable: src.kind != Kind::Html,
             map: map.as_ref().map(|(name, _)| name.clone()),
             content_type: fingerprint::mime_type(&file),
             integrity: fingerprint::integrity(cfg.sri, &bytes),
@@ -356,6 +383,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         match src.kind {
             Kind::Js(_) => out.stats.js += 1,
             Kind::Css => out.stats.css += 1,
+            Kind::Html => out.stats.html += 1,
             Kind::Static => out.stats.other += 1,
         }
         assets.push(Asset {
@@ -471,6 +499,7 @@ fn rewrite(
     mut map: Option<Map>,
     links: &[(String, Link)],
     names: &[String],
+    integrities: &[Option<String>],
 ) -> (Vec<u8>, Option<Map>) {
     if links.is_empty() {
         return (bytes, map);
@@ -495,6 +524,20 @@ fn rewrite(
         })
         .collect();
     let text = String::from_utf8_lossy(&bytes);
+    if src.kind == Kind::Html {
+        let with_integrity: Vec<(String, String, Option<String>)> = replacements
+            .into_iter()
+            .zip(links)
+            .map(|((placeholder, url), (_, link))| {
+                let integrity = match link {
+                    Link::To(j, _) => integrities[*j].clone(),
+                    Link::Keep(_) => None,
+                };
+                (placeholder, url, integrity)
+            })
+            .collect();
+        return (html::substitute(&text, &with_integrity).into_bytes(), map);
+    }
     let (text, edits) = match src.kind {
         Kind::Js(_) => js::substitute(&text, &replacements),
         _ => css::substitute(&text, &replacements),
@@ -754,6 +797,19 @@ fn compile_one(
             ),
             Err(d) => (Err(d), Vec::new()),
         },
+        Kind::Html => match html::compile(&src.logical, &shown, text, css_opts) {
+            Ok(o) => (
+                Ok(Output {
+                    bytes: o.code.into_bytes(),
+                    refs: o.refs,
+                    source: Some(Arc::from(text)),
+                    bare: Vec::new(),
+                    map: None,
+                }),
+                o.warnings,
+            ),
+            Err(d) => (Err(d), Vec::new()),
+        },
         Kind::Static => (Ok(Output::plain(bytes.clone())), Vec::new()),
     }));
     IN_JOB.with(|f| f.set(false));
@@ -767,6 +823,7 @@ fn compile_one(
                 .unwrap_or_else(|| "unknown panic".into());
             let stage = match src.kind {
                 Kind::Js(_) => "swc",
+                Kind::Html => "lol_html",
                 _ => "lightningcss",
             };
             (

@@ -140,4 +140,6 @@ cases! {
     css_import_errors => "css-import-errors",
     js_imports_follow_the_fingerprints => "js-references",
     js_missing_import_errors => "js-missing-import",
+    html_references_are_rewritten => "html-references",
+    html_reference_errors => "html-errors",
 }

@@ -356,6 +356,150 @@ pub fn compile(
     }
 }
 
+/// `s` as a CSS string in `quote`s.
+pub fn css_string(s: &str, quote: char) -> String {
+    let mut t = String::with_capacity(s.len() + 2);
+    t.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => t.push_str("\\\\"),
+            '\n' => t.push_str("\\a "),
+            '\r' => t.push_str("\\d "),
+            c if c == quote => {
+                t.push('\\');
+                t.push(c);
+            }
+            c => t.push(c),
+        }
+    }
+    t.push(quote);
+    t
+}
+
+/// CSS written inside an HTML page: a `<style>` element's text, or a
+/// `style=""` attribute's declarations.
+pub struct InlineCss {
+    /// Printed CSS; every URL that is not external is the quoted
+    /// placeholder `placeholder(n)` chose for it.
+    pub code: String,
+    /// Each URL, with its placeholder and 1-based line and column in the
+    /// inline text.
+    pub refs: Vec<(String, String, usize, usize)>,
+}
+
+/// Compiles inline CSS like a stylesheet (lowered, minified), without
+/// `@import` inlining. `external` says which URLs stay as written;
+/// `placeholder` names the others; strings use `quote`. Errors are messages
+/// with a 1-based line and column in the inline text.
+pub fn compile_inline(
+    name: &str,
+    text: &str,
+    attribute: bool,
+    opts: &CssOptions,
+    external: &dyn Fn(&str) -> bool,
+    placeholder: &mut dyn FnMut(&str) -> String,
+    quote: char,
+) -> Result<InlineCss, Vec<(String, usize, usize)>> {
+    let warnings = Arc::new(RwLock::new(Vec::new()));
+    let parser = ParserOptions {
+        filename: name.to_string(),
+        error_recovery: true,
+        warnings: Some(warnings.clone()),
+        flags: ParserFlags::empty(),
+        ..ParserOptions::default()
+    };
+    let targets = CssTargets::from(opts.targets.browsers);
+    let print_options = PrinterOptions {
+        minify: opts.minify,
+        targets,
+        analyze_dependencies: Some(DependencyOptions {
+            remove_imports: false,
+        }),
+        ..PrinterOptions::default()
+    };
+    let at = |loc: Option<&lightningcss::error::ErrorLocation>| {
+        loc.map_or((1, 1), |l| (l.line as usize + 1, l.column as usize))
+    };
+    if let Some(offset) = too_deep(text) {
+        let (line, column) = crate::diagnostics::line_col_utf16(text, offset);
+        return Err(vec![(
+            format!("nesting deeper than {MAX_NESTING} levels"),
+            line,
+            column,
+        )]);
+    }
+    let printed = if attribute {
+        let mut style =
+            lightningcss::stylesheet::StyleAttribute::parse(text, parser).map_err(|e| {
+                let (l, c) = at(e.loc.as_ref());
+                vec![(e.kind.to_string(), l, c)]
+            })?;
+        style.minify(MinifyOptions {
+            targets,
+            ..MinifyOptions::default()
+        });
+        style.to_css(print_options)
+    } else {
+        let mut sheet = lightningcss::stylesheet::StyleSheet::parse(text, parser).map_err(|e| {
+            let (l, c) = at(e.loc.as_ref());
+            vec![(e.kind.to_string(), l, c)]
+        })?;
+        sheet
+            .minify(MinifyOptions {
+                targets,
+                ..MinifyOptions::default()
+            })
+            .map_err(|e| {
+                let (l, c) = at(e.loc.as_ref());
+                vec![(e.kind.to_string(), l, c)]
+            })?;
+        sheet.to_css(print_options)
+    };
+    let recovered: Vec<(String, usize, usize)> = warnings
+        .read()
+        .map(|w| {
+            w.iter()
+                .map(|e| {
+                    let (l, c) = at(e.loc.as_ref());
+                    (e.kind.to_string(), l, c)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !opts.error_recovery && !recovered.is_empty() {
+        return Err(recovered);
+    }
+    let result = printed.map_err(|e| {
+        let (l, c) = at(e.loc.as_ref());
+        vec![(e.kind.to_string(), l, c)]
+    })?;
+    let mut replacements = Vec::new();
+    let mut refs = Vec::new();
+    for d in result.dependencies.unwrap_or_default() {
+        let (url, ph, loc) = match d {
+            Dependency::Url(u) => (u.url, u.placeholder, u.loc),
+            Dependency::Import(i) => (i.url, i.placeholder, i.loc),
+        };
+        if replacements.iter().any(|(p, _)| *p == ph) {
+            continue;
+        }
+        if external(&url) {
+            replacements.push((ph, url));
+        } else {
+            let ours = placeholder(&url);
+            refs.push((
+                url,
+                ours.clone(),
+                loc.start.line as usize,
+                loc.start.column as usize,
+            ));
+            replacements.push((ph, ours));
+        }
+    }
+    let (code, _) = substitute_with(&result.code, &replacements, false, quote);
+    Ok(InlineCss { code, refs })
+}
+
 /// lightningcss's map in our form (generated columns still in bytes).
 fn map_of(sm: &parcel_sourcemap::SourceMap, scope: &CssScope<'_>) -> crate::sourcemap::Map {
     let tokens = sm
@@ -474,6 +618,17 @@ fn import_cycle(edges: &BTreeMap<String, BTreeSet<String>>, entry: &str) -> Opti
 /// a URL that needs no quotes is written bare, as the minifier would;
 /// elsewhere (`image-set("…" 1x)`, `@import "…"`) it stays a string.
 pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec<Edit>) {
+    substitute_with(code, replacements, true, '"')
+}
+
+/// [`substitute`], choosing whether a URL may be written bare in `url()`,
+/// and the quote for strings.
+pub fn substitute_with(
+    code: &str,
+    replacements: &[(String, String)],
+    bare: bool,
+    quote: char,
+) -> (String, Vec<Edit>) {
     let by_placeholder: BTreeMap<&str, &str> = replacements
         .iter()
         .map(|(p, u)| (p.as_str(), u.as_str()))
@@ -495,21 +650,10 @@ pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec
             && !url.chars().any(|c| {
                 c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '\\') || c.is_control()
             });
-        let text = if in_url && bare_ok {
+        let text = if bare && in_url && bare_ok {
             (*url).to_string()
         } else {
-            let mut t = String::with_capacity(url.len() + 2);
-            t.push('"');
-            for c in url.chars() {
-                match c {
-                    '"' => t.push_str("\\\""),
-                    '\\' => t.push_str("\\\\"),
-                    '\n' => t.push_str("\\a "),
-                    c => t.push(c),
-                }
-            }
-            t.push('"');
-            t
+            css_string(url, quote)
         };
         spans.push((q, q + len + 2, text));
         from = q + len + 2;

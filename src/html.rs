@@ -1,0 +1,557 @@
+//! HTML pages: every asset reference follows the fingerprints.
+//!
+//! In: the text of one page. Out: the page with a placeholder for each
+//! local reference, the references to resolve, and diagnostics. Pages are
+//! rewritten by `lol_html`'s streaming tokenizer, never with regular
+//! expressions, and keep their names: they are the entry points a browser
+//! asks for by a stable URL.
+//!
+//! Rewritten: `<script src>`, `<link href>` for stylesheets, icons,
+//! preloads, module preloads and web app manifests (and `imagesrcset`),
+//! `<img src/srcset>`, `<source src/srcset>`, `<video src/poster>`,
+//! `<audio src>`, `<track src>`, `<input type=image src>`, and the
+//! `url()`s of `<style>` elements and `style=""` attributes (compiled like
+//! any stylesheet). Scripts, stylesheets and module preloads of local files
+//! get `integrity` and, unless the page sets one, `crossorigin="anonymous"`
+//! (SRI needs a CORS request).
+//!
+//! A placeholder says how its URL must be escaped where it stands:
+//! `__prebake_url_<c><n>__`, with `<c>` one of `a` (attribute), `s`
+//! (`srcset` candidate), `t` (CSS string in `<style>`) and `y` (CSS string
+//! in a `style` attribute). `__prebake_sri_<n>__` stands for the integrity
+//! of reference `n`'s target.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use lol_html::html_content::{ContentType, Element, TextChunk};
+use lol_html::{HtmlRewriter, Settings, element, text};
+
+use crate::css::{self, CssOptions};
+use crate::diagnostics::{Category, Diagnostic, Label};
+use crate::refs::{self, Reference, Target};
+
+/// A compiled page.
+pub struct HtmlOutput {
+    pub code: String,
+    pub refs: Vec<Reference>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// How a URL is escaped where its placeholder stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Attribute,
+    SrcSet,
+    StyleText,
+    StyleAttribute,
+}
+
+impl Context {
+    fn letter(self) -> char {
+        match self {
+            Context::Attribute => 'a',
+            Context::SrcSet => 's',
+            Context::StyleText => 't',
+            Context::StyleAttribute => 'y',
+        }
+    }
+
+    fn of(letter: u8) -> Option<Context> {
+        match letter {
+            b'a' => Some(Context::Attribute),
+            b's' => Some(Context::SrcSet),
+            b't' => Some(Context::StyleText),
+            b'y' => Some(Context::StyleAttribute),
+            _ => None,
+        }
+    }
+}
+
+const URL_PREFIX: &str = "__prebake_url_";
+const SRI_PREFIX: &str = "__prebake_sri_";
+
+/// Link relations whose `href` is an asset of the page.
+const ASSET_RELS: &[&str] = &[
+    "stylesheet",
+    "icon",
+    "shortcut",
+    "apple-touch-icon",
+    "apple-touch-icon-precomposed",
+    "mask-icon",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "manifest",
+];
+
+struct State<'a> {
+    /// Logical name, which references resolve against.
+    logical: &'a str,
+    /// Path shown in messages.
+    shown: &'a str,
+    html: &'a str,
+    css: &'a CssOptions,
+    refs: Vec<Reference>,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    /// Text of the `<style>` element being read, and where it started.
+    style: String,
+    style_start: Option<usize>,
+}
+
+impl State<'_> {
+    /// The placeholder for `url`, written at byte `offset` of the page, or
+    /// `None` when the URL is external and stays as written.
+    fn take(&mut self, url: &str, offset: usize, context: Context) -> Option<String> {
+        if is_external(url, self.logical) {
+            return None;
+        }
+        let placeholder = format!("{URL_PREFIX}{}{}__", context.letter(), self.refs.len());
+        self.push(url.to_string(), placeholder.clone(), offset);
+        Some(placeholder)
+    }
+
+    fn push(&mut self, url: String, placeholder: String, offset: usize) {
+        let (line, column) = crate::diagnostics::line_col_utf16(self.html, offset);
+        self.refs.push(Reference {
+            url,
+            placeholder,
+            line,
+            column,
+            from: self.logical.to_string(),
+        });
+    }
+
+    fn css_errors(&mut self, errors: Vec<(String, usize, usize)>, base: usize) {
+        for (message, line, column) in errors {
+            let offset = offset_in(self.html, base, line, column);
+            let d = if self.css.error_recovery {
+                Diagnostic::warning("CSS_RECOVERED", Category::Input, message)
+            } else {
+                Diagnostic::error("CSS_PARSE", Category::Input, message)
+            };
+            let d = d.with_label(Label::new(
+                self.shown,
+                Arc::from(self.html),
+                offset..offset + 1,
+            ));
+            if self.css.error_recovery {
+                self.warnings.push(d);
+            } else {
+                self.errors.push(d);
+            }
+        }
+    }
+}
+
+/// Byte offset in `html` of 1-based `line` and UTF-16 `column` of a text
+/// that starts at byte `base` of `html`.
+fn offset_in(html: &str, base: usize, line: usize, column: usize) -> usize {
+    let base = base.min(html.len());
+    base + crate::diagnostics::offset_of_utf16(html.get(base..).unwrap_or(""), line, column)
+}
+
+/// URLs that stay as written: `https:`, `//cdn`, `data:`, `#frag`.
+fn is_external(url: &str, logical: &str) -> bool {
+    matches!(refs::resolve(url, logical, &|_| true), Ok(Target::External))
+}
+
+/// Compiles the page `name` (its logical name; `shown` in messages).
+pub fn compile(
+    name: &str,
+    shown: &str,
+    html: &str,
+    css: &CssOptions,
+) -> Result<HtmlOutput, Vec<Diagnostic>> {
+    let state = RefCell::new(State {
+        logical: name,
+        shown,
+        html,
+        css,
+        refs: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        style: String::new(),
+        style_start: None,
+    });
+    let mut out = Vec::with_capacity(html.len() + 256);
+    let attr = |el: &mut Element<'_, '_>, attribute: &str, context: Context| -> bool {
+        let Some((value, offset)) = attribute_of(el, attribute) else {
+            return false;
+        };
+        let mut s = state.borrow_mut();
+        let taken = if context == Context::SrcSet {
+            let mut changed = false;
+            let mut new = String::with_capacity(value.len());
+            let mut done = 0;
+            for (start, end) in srcset_urls(&value) {
+                new.push_str(&value[done..start]);
+                // (Exact unless a character reference comes first.)
+                match s.take(&value[start..end], offset + start, context) {
+                    Some(p) => {
+                        new.push_str(&p);
+                        changed = true;
+                    }
+                    None => new.push_str(&value[start..end]),
+                }
+                done = end;
+            }
+            new.push_str(&value[done..]);
+            changed.then_some(new)
+        } else {
+            s.take(value.trim(), offset, context)
+        };
+        drop(s);
+        match taken {
+            Some(v) => {
+                // Attribute values are written with their character
+                // references; lol_html quotes them with `"`.
+                let _ = el.set_attribute(attribute, &escape_attribute(&v));
+                true
+            }
+            None => false,
+        }
+    };
+    let integrity = |el: &mut Element<'_, '_>, attribute: &str| {
+        let Some(value) = el.get_attribute(attribute) else {
+            return;
+        };
+        let Some(n) = value
+            .strip_prefix(URL_PREFIX)
+            .and_then(|v| v.get(1..))
+            .and_then(|v| v.strip_suffix("__"))
+        else {
+            return;
+        };
+        let _ = el.set_attribute("integrity", &format!("{SRI_PREFIX}{n}__"));
+        if !el.has_attribute("crossorigin") {
+            let _ = el.set_attribute("crossorigin", "anonymous");
+        }
+    };
+    let result = {
+        let mut rewriter = HtmlRewriter::new(
+            Settings {
+                element_content_handlers: vec![
+                    element!("script[src]", |el| {
+                        if attr(el, "src", Context::Attribute) {
+                            integrity(el, "src");
+                        }
+                        Ok(())
+                    }),
+                    element!("link", |el| {
+                        let rel = el
+                            .get_attribute("rel")
+                            .unwrap_or_default()
+                            .to_ascii_lowercase();
+                        let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
+                        if !rels.iter().any(|r| ASSET_RELS.contains(r)) {
+                            return Ok(());
+                        }
+                        let as_ = el
+                            .get_attribute("as")
+                            .unwrap_or_default()
+                            .to_ascii_lowercase();
+                        if attr(el, "href", Context::Attribute)
+                            && (rels.contains(&"stylesheet")
+                                || rels.contains(&"modulepreload")
+                                || (rels.contains(&"preload")
+                                    && matches!(as_.as_str(), "script" | "style")))
+                        {
+                            integrity(el, "href");
+                        }
+                        attr(el, "imagesrcset", Context::SrcSet);
+                        Ok(())
+                    }),
+                    element!("img, source", |el| {
+                        attr(el, "src", Context::Attribute);
+                        attr(el, "srcset", Context::SrcSet);
+                        Ok(())
+                    }),
+                    element!("video", |el| {
+                        attr(el, "src", Context::Attribute);
+                        attr(el, "poster", Context::Attribute);
+                        Ok(())
+                    }),
+                    element!("audio[src], track[src], input[type=image][src]", |el| {
+                        attr(el, "src", Context::Attribute);
+                        Ok(())
+                    }),
+                    element!("[style]", |el| {
+                        style_attribute(el, &state);
+                        Ok(())
+                    }),
+                    text!("style", |t| {
+                        style_text(t, &state);
+                        Ok(())
+                    }),
+                ],
+                ..Settings::new()
+            },
+            |c: &[u8]| out.extend_from_slice(c),
+        );
+        rewriter
+            .write(html.as_bytes())
+            .and_then(|()| rewriter.end())
+    };
+    let state = state.into_inner();
+    if let Err(e) = result {
+        return Err(vec![
+            Diagnostic::error(
+                "HTML_REWRITE",
+                Category::Input,
+                format!("cannot rewrite: {e}"),
+            )
+            .with_file(shown),
+        ]);
+    }
+    if !state.errors.is_empty() {
+        return Err(state.errors);
+    }
+    let code = String::from_utf8(out).map_err(|_| {
+        vec![
+            Diagnostic::error(
+                "HTML_REWRITE",
+                Category::Internal,
+                "the rewriter produced invalid UTF-8",
+            )
+            .with_file(shown),
+        ]
+    })?;
+    Ok(HtmlOutput {
+        code,
+        refs: state.refs,
+        warnings: state.warnings,
+    })
+}
+
+/// The decoded value of `attribute` and the byte offset of its value in
+/// the page.
+fn attribute_of(el: &Element<'_, '_>, attribute: &str) -> Option<(String, usize)> {
+    let a = el
+        .attributes()
+        .iter()
+        .find(|a| a.name().eq_ignore_ascii_case(attribute))?;
+    let offset = a
+        .value_source_location()
+        .map_or(el.source_location().bytes().start, |l| l.bytes().start);
+    Some((
+        html_escape::decode_html_entities(&a.value()).into_owned(),
+        offset,
+    ))
+}
+
+/// Byte ranges of the URLs of a `srcset` (WHATWG "parse a srcset
+/// attribute": a candidate's URL is a run of non-space characters, with
+/// trailing commas cut; its descriptors run to the next comma).
+fn srcset_urls(value: &str) -> Vec<(usize, usize)> {
+    let b = value.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && b[end - 1] == b',' {
+            end -= 1;
+        }
+        if end > start {
+            out.push((start, end));
+        }
+        if end < i {
+            // The URL ended in commas: no descriptors.
+            continue;
+        }
+        // Descriptors, up to a comma outside parentheses.
+        let mut depth = 0usize;
+        while i < b.len() {
+            match b[i] {
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `style=""`: compiled as declarations, with placeholders for its URLs.
+fn style_attribute(el: &mut Element<'_, '_>, state: &RefCell<State<'_>>) {
+    let Some((value, offset)) = attribute_of(el, "style") else {
+        return;
+    };
+    let mut s = state.borrow_mut();
+    let Some(code) = inline_css(&mut s, &value, offset, Context::StyleAttribute) else {
+        return;
+    };
+    drop(s);
+    let _ = el.set_attribute("style", &escape_attribute(&code));
+}
+
+/// `<style>` text, gathered over its chunks and compiled as a stylesheet.
+fn style_text(t: &mut TextChunk<'_>, state: &RefCell<State<'_>>) {
+    let mut s = state.borrow_mut();
+    if s.style_start.is_none() {
+        s.style_start = Some(t.source_location().bytes().start);
+    }
+    s.style.push_str(t.as_str());
+    if !t.last_in_text_node() {
+        t.remove();
+        return;
+    }
+    let text = std::mem::take(&mut s.style);
+    let offset = s.style_start.take().unwrap_or(0);
+    if let Some(code) = inline_css(&mut s, &text, offset, Context::StyleText) {
+        // `</style` inside a CSS string would end the element.
+        t.replace(&code.replace("</", "<\\/"), ContentType::Html);
+    }
+}
+
+/// Compiles CSS written at byte `offset` of the page, recording its
+/// references; `None` after an error.
+fn inline_css(s: &mut State<'_>, text: &str, offset: usize, context: Context) -> Option<String> {
+    let opts = *s.css;
+    let logical = s.logical;
+    let first = s.refs.len();
+    let mut count = 0;
+    let compiled = css::compile_inline(
+        s.shown,
+        text,
+        context == Context::StyleAttribute,
+        &opts,
+        &|url| is_external(url, logical),
+        &mut |_| {
+            count += 1;
+            format!("{URL_PREFIX}{}{}__", context.letter(), first + count - 1)
+        },
+        if context == Context::StyleAttribute {
+            '\''
+        } else {
+            '"'
+        },
+    );
+    match compiled {
+        Ok(c) => {
+            for (url, placeholder, line, column) in c.refs {
+                let at = offset_in(s.html, offset, line, column);
+                s.push(url, placeholder, at);
+            }
+            Some(c.code)
+        }
+        Err(errors) => {
+            s.css_errors(errors, offset);
+            None
+        }
+    }
+}
+
+/// `&` and `"` as character references, for a double-quoted attribute.
+fn escape_attribute(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;")
+}
+
+/// Replaces each placeholder of a compiled page: URL placeholders with
+/// their URL escaped for where they stand, integrity placeholders with the
+/// integrity of the reference's target. `replacements` holds, per
+/// reference placeholder, its URL and the target's integrity (`None` for
+/// external URLs, which never get one).
+pub fn substitute(code: &str, replacements: &[(String, String, Option<String>)]) -> String {
+    let by_placeholder: BTreeMap<&str, &str> = replacements
+        .iter()
+        .map(|(p, u, _)| (p.as_str(), u.as_str()))
+        .collect();
+    // `__prebake_sri_<n>__` belongs to `__prebake_url_<c><n>__`.
+    let integrity: BTreeMap<&str, &str> = replacements
+        .iter()
+        .filter_map(|(p, _, i)| {
+            let n = p.get(URL_PREFIX.len() + 1..)?.strip_suffix("__")?;
+            Some((n, i.as_deref()?))
+        })
+        .collect();
+    let mut out = String::with_capacity(code.len() + replacements.len() * 48);
+    let mut rest = code;
+    while let Some(i) = rest.find("__prebake_") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail[2..].find("__").map(|e| e + 4);
+        let Some(token) = end.and_then(|e| tail.get(..e)) else {
+            out.push_str("__prebake_");
+            rest = &tail["__prebake_".len()..];
+            continue;
+        };
+        let replaced = if let Some(n) = token.strip_prefix(SRI_PREFIX) {
+            let n = n.strip_suffix("__").unwrap_or(n);
+            integrity.get(n).map(|i| (*i).to_string())
+        } else if let Some(url) = by_placeholder.get(token) {
+            let context = token
+                .as_bytes()
+                .get(URL_PREFIX.len())
+                .and_then(|c| Context::of(*c));
+            context.map(|c| escape_url(url, c))
+        } else {
+            None
+        };
+        match replaced {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(token),
+        }
+        rest = &tail[token.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `url` escaped for its place in the page.
+fn escape_url(url: &str, context: Context) -> String {
+    match context {
+        Context::Attribute => escape_attribute(url),
+        // A space or comma would split the candidate list.
+        Context::SrcSet => escape_attribute(&url.replace(' ', "%20").replace(',', "%2C")),
+        Context::StyleText => {
+            let s = css::css_string(url, '"');
+            s[1..s.len() - 1].replace('<', "\\3c ")
+        }
+        Context::StyleAttribute => {
+            let s = css::css_string(url, '\'');
+            escape_attribute(&s[1..s.len() - 1])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srcset_candidates() {
+        let v = "a.png 1x, b c.png, d.png,e.png 2x ,  f(1).png 100w";
+        let urls: Vec<&str> = srcset_urls(v).into_iter().map(|(s, e)| &v[s..e]).collect();
+        // A comma inside a URL does not split it (the spec's rule).
+        assert_eq!(urls, vec!["a.png", "b", "d.png,e.png", "f(1).png"]);
+        let v = "x.png, y.png 2x,z.png";
+        let urls: Vec<&str> = srcset_urls(v).into_iter().map(|(s, e)| &v[s..e]).collect();
+        assert_eq!(urls, vec!["x.png", "y.png", "z.png"]);
+    }
+
+    #[test]
+    fn urls_are_escaped_for_their_context() {
+        assert_eq!(
+            escape_url("a&b\".png", Context::Attribute),
+            "a&amp;b&quot;.png"
+        );
+        assert_eq!(escape_url("a b,c.png", Context::SrcSet), "a%20b%2Cc.png");
+        assert_eq!(escape_url("a\"</x", Context::StyleText), "a\\\"\\3c /x");
+        assert_eq!(escape_url("a'&", Context::StyleAttribute), "a\\'&amp;");
+    }
+}
