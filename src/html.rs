@@ -11,15 +11,15 @@
 //! `<img src/srcset>`, `<source src/srcset>`, `<video src/poster>`,
 //! `<audio src>`, `<track src>`, `<input type=image src>`, and the
 //! `url()`s of `<style>` elements and `style=""` attributes (compiled like
-//! any stylesheet). Scripts, stylesheets and module preloads of local files
+//! any stylesheet), and the module URLs of an import map. Scripts, stylesheets and module preloads of local files
 //! get `integrity` and, unless the page sets one, `crossorigin="anonymous"`
 //! (SRI needs a CORS request).
 //!
 //! A placeholder says how its URL must be escaped where it stands:
 //! `__prebake_url_<c><n>__`, with `<c>` one of `a` (attribute), `s`
-//! (`srcset` candidate), `t` (CSS string in `<style>`) and `y` (CSS string
-//! in a `style` attribute). `__prebake_sri_<n>__` stands for the integrity
-//! of reference `n`'s target.
+//! (`srcset` candidate), `t` (CSS string in `<style>`), `y` (CSS string in
+//! a `style` attribute) and `j` (JSON string in an import map).
+//! `__prebake_sri_<n>__` stands for the integrity of reference `n`'s target.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -46,6 +46,8 @@ enum Context {
     SrcSet,
     StyleText,
     StyleAttribute,
+    /// A JSON string in an import map.
+    ImportMap,
 }
 
 impl Context {
@@ -55,6 +57,7 @@ impl Context {
             Context::SrcSet => 's',
             Context::StyleText => 't',
             Context::StyleAttribute => 'y',
+            Context::ImportMap => 'j',
         }
     }
 
@@ -64,6 +67,7 @@ impl Context {
             b's' => Some(Context::SrcSet),
             b't' => Some(Context::StyleText),
             b'y' => Some(Context::StyleAttribute),
+            b'j' => Some(Context::ImportMap),
             _ => None,
         }
     }
@@ -96,7 +100,8 @@ struct State<'a> {
     refs: Vec<Reference>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
-    /// Text of the `<style>` element being read, and where it started.
+    /// Text of the `<style>` or import map element being read, and where
+    /// it started.
     style: String,
     style_start: Option<usize>,
 }
@@ -286,6 +291,10 @@ pub fn compile(
                         style_text(t, &state);
                         Ok(())
                     }),
+                    text!("script[type=importmap]", |t| {
+                        import_map(t, &state);
+                        Ok(())
+                    }),
                 ],
                 ..Settings::new()
             },
@@ -418,6 +427,82 @@ fn style_text(t: &mut TextChunk<'_>, state: &RefCell<State<'_>>) {
     }
 }
 
+/// `<script type=importmap>`: the module URLs it maps to (the values of
+/// `imports` and of each scope) follow the fingerprints. The JSON is
+/// written back compact, with keys sorted.
+fn import_map(t: &mut TextChunk<'_>, state: &RefCell<State<'_>>) {
+    let mut s = state.borrow_mut();
+    if s.style_start.is_none() {
+        s.style_start = Some(t.source_location().bytes().start);
+    }
+    s.style.push_str(t.as_str());
+    if !t.last_in_text_node() {
+        t.remove();
+        return;
+    }
+    let text = std::mem::take(&mut s.style);
+    let offset = s.style_start.take().unwrap_or(0);
+    let mut map: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            let at = offset_in(s.html, offset, e.line(), e.column());
+            let label = Label::new(s.shown, Arc::from(s.html), at..at + 1);
+            s.errors.push(
+                Diagnostic::error(
+                    "HTML_IMPORTMAP",
+                    Category::Input,
+                    format!("invalid import map: {}", json_message(&e)),
+                )
+                .with_label(label),
+            );
+            return;
+        }
+    };
+    let mut changed = false;
+    let mut rewrite = |s: &mut State<'_>, targets: Option<&mut serde_json::Value>| {
+        let Some(serde_json::Value::Object(targets)) = targets else {
+            return;
+        };
+        for value in targets.values_mut() {
+            let Some(url) = value.as_str().map(str::to_string) else {
+                continue;
+            };
+            // Where the value is written, for messages.
+            let at = text
+                .find(&format!("\"{url}\""))
+                .map_or(offset, |i| offset + i + 1);
+            if let Some(p) = s.take(&url, at, Context::ImportMap) {
+                *value = serde_json::Value::String(p);
+                changed = true;
+            }
+        }
+    };
+    rewrite(&mut s, map.get_mut("imports"));
+    if let Some(serde_json::Value::Object(scopes)) = map.get_mut("scopes") {
+        for scope in scopes.values_mut() {
+            rewrite(&mut s, Some(scope));
+        }
+    }
+    if changed {
+        // `<` only stands in strings; escaped, `</script` cannot end the
+        // element early.
+        let json = map.to_string().replace('<', "\\u003c");
+        t.replace(&json, ContentType::Html);
+    } else {
+        t.replace(&text, ContentType::Html);
+    }
+}
+
+/// `serde_json`'s message without its position (the label shows it in the
+/// page).
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
 /// Compiles CSS written at byte `offset` of the page, recording its
 /// references; `None` after an error.
 fn inline_css(s: &mut State<'_>, text: &str, offset: usize, context: Context) -> Option<String> {
@@ -525,6 +610,21 @@ fn escape_url(url: &str, context: Context) -> String {
         Context::StyleAttribute => {
             let s = css::css_string(url, '\'');
             escape_attribute(&s[1..s.len() - 1])
+        }
+        Context::ImportMap => {
+            // A mapped URL that is not `./`, `../` or `/` would read as a
+            // bare specifier.
+            let url = if url.starts_with("./")
+                || url.starts_with("../")
+                || url.starts_with('/')
+                || url.contains(':')
+            {
+                url.to_string()
+            } else {
+                format!("./{url}")
+            };
+            let s = serde_json::Value::String(url).to_string();
+            s[1..s.len() - 1].replace('<', "\\u003c")
         }
     }
 }
