@@ -143,3 +143,24 @@ fn t14_a_tampered_script_or_stylesheet_is_blocked() {
         );
     }
 }
+
+#[test]
+fn t22_odd_names_load_in_the_browser() {
+    if skip() {
+        return;
+    }
+    // Every file name that breaks naive escaping, reached from a page
+    // (`<link>`, `<script src>`), a stylesheet (`url()`, checked through
+    // `data-bg`) and a module (`new URL` + fetch, and an import).
+    let p = common::escaping_project();
+    p.build(&[]).assert_code(0);
+    let out = p.path().join("out");
+    let (code, report) = check_page(&out, None);
+    assert_eq!(
+        code,
+        0,
+        "{report:#}\n{}",
+        fs::read_to_string(out.join("index.html")).unwrap()
+    );
+    assert_eq!(report["scriptRan"], "1");
+}

@@ -239,3 +239,69 @@ pub fn generated_tree(p: &Project, n: usize, version: u32) {
     }
     p.write("src/static/data.bin", vec![version as u8; 4096]);
 }
+
+/// File names that break naive escaping (T22): spaces, quotes, parentheses,
+/// `#`, `?`, `%`, `</script>` (a directory `<` holding `script>`), U+2028
+/// and non-ASCII. Each is an image under `img/`, with this extension.
+pub const ODD_NAMES: &[&str] = &[
+    "a b",
+    "q\"uote",
+    "it's",
+    "p(aren)",
+    "hash#",
+    "what?",
+    "pct%41",
+    "</script>",
+    "line\u{2028}sep",
+    "\u{fc}n\u{ef}",
+];
+
+/// `s` percent-encoded except for unreserved characters and `/`: how a
+/// URL written in a source names a file.
+pub fn pct(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A project whose every kind of reference names the [`ODD_NAMES`]: a
+/// stylesheet (`url()`), a module (`new URL`, and an import of a module
+/// with an odd name), and a page (`<img src>`, `<link>`, `<script src>`).
+/// The module sets `data-prebake-ran` once every image fetched fine.
+pub fn escaping_project() -> Project {
+    let p = Project::new();
+    let mut css = String::new();
+    let mut js = String::from("import { ok } from \"./lib%20%231%20'x'.ts\";\nconst urls = [\n");
+    let mut imgs = String::new();
+    for (i, name) in ODD_NAMES.iter().enumerate() {
+        p.write(&format!("src/img/{name}.png"), format!("image {i}"));
+        let url = pct(&format!("img/{name}.png"));
+        css.push_str(&format!(".i{i} {{ background: url(\"{url}\"); }}\n"));
+        js.push_str(&format!("  new URL(\"./{url}\", import.meta.url),\n"));
+        imgs.push_str(&format!("<div class=\"i{i}\" data-bg></div>\n"));
+    }
+    js.push_str(
+        "];\nPromise.all(urls.map((u) => fetch(u).then((r) => r.ok))).then((all) => {\n  \
+         if (all.every(Boolean) && ok) document.documentElement.dataset.prebakeRan = \"1\";\n});\n",
+    );
+    p.write("src/odd (1) 'x'.css", css);
+    p.write("src/app's \"main\".ts", js);
+    p.write("src/lib #1 'x'.ts", "export const ok: boolean = true;\n");
+    p.write(
+        "src/index.html",
+        format!(
+            "<!doctype html>\n<meta charset=\"utf-8\">\n\
+             <link rel=\"stylesheet\" href=\"{}\">\n\
+             <script type=\"module\" src=\"{}\"></script>\n{imgs}",
+            pct("odd (1) 'x'.css"),
+            pct("app's \"main\".ts"),
+        ),
+    );
+    p
+}
