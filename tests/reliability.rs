@@ -621,8 +621,23 @@ fn t09_read_side_traversal_is_refused() {
     }
     p.write("src/imp.css", "@import \"../canary.css\";\n");
     p.write("canary.css", ".secret{}\n");
+    p.write("canary.js", "export {};\n");
+    p.write("src/j.ts", "import \"../canary.js\";\nexport {};\n");
+    p.write(
+        "src/page.html",
+        "<img src=\"%2e%2e/canary.png\">\n<script src=\"/canary.js\"></script>\n\
+         <div style=\"background:url(file:///etc/passwd)\"></div>\n",
+    );
     let r = p.build(&[]);
     r.assert_code(1);
+    for at in [
+        "src/j.ts:1:8",
+        "src/page.html:1:11",
+        "src/page.html:2:14",
+        "src/page.html:3:",
+    ] {
+        assert!(r.stderr.contains(at), "{at} not reported:\n{}", r.stderr);
+    }
     for i in 0..attempts.len() {
         assert!(
             r.stderr.contains(&format!("src/t{i}.css:1:")),
@@ -632,7 +647,7 @@ fn t09_read_side_traversal_is_refused() {
     }
     assert_eq!(
         r.stderr.matches("error[OUTSIDE_ROOT]").count(),
-        attempts.len() + 1,
+        attempts.len() + 5,
         "{}",
         r.stderr
     );
