@@ -172,6 +172,9 @@ fn create_dirs(cfg: &Config, rel: &Path) -> Result<(), Diagnostic> {
 pub struct OutFile<'a> {
     pub rel: &'a str,
     pub bytes: &'a [u8],
+    /// The name is kept from release to release (HTML pages), so writing
+    /// replaces the previous release's file.
+    pub stable: bool,
 }
 
 /// Counts of a write.
@@ -182,6 +185,13 @@ pub struct WriteStats {
 }
 
 /// Writes all files, then the manifest last. Requires the lock.
+///
+/// Fingerprinted files go first: they never replace anything a release
+/// uses. Files with stable names (pages) are replaced only once all of them
+/// are durable, right before the manifest, so a failed write leaves the
+/// previous release whole; a kill in that short window can leave a page
+/// newer than the manifest (the page's own references are all in place),
+/// which the next build repairs.
 pub fn write_release(
     cfg: &Config,
     _lock: &OutLock,
@@ -191,29 +201,32 @@ pub fn write_release(
     let mtime = cfg
         .source_date_epoch
         .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
-    let results: Vec<Result<Option<PathBuf>, Diagnostic>> = files
-        .par_iter()
-        .map(|f| put(cfg, f.rel, f.bytes, mtime))
-        .collect();
-    let mut errors = Vec::new();
-    let mut dirs = BTreeSet::new();
     let mut stats = WriteStats::default();
-    for r in results {
-        match r {
-            Ok(Some(dir)) => {
-                stats.written += 1;
-                dirs.insert(dir);
+    for stable in [false, true] {
+        let results: Vec<Result<Option<PathBuf>, Diagnostic>> = files
+            .par_iter()
+            .filter(|f| f.stable == stable)
+            .map(|f| put(cfg, f.rel, f.bytes, mtime))
+            .collect();
+        let mut errors = Vec::new();
+        let mut dirs = BTreeSet::new();
+        for r in results {
+            match r {
+                Ok(Some(dir)) => {
+                    stats.written += 1;
+                    dirs.insert(dir);
+                }
+                Ok(None) => stats.reused += 1,
+                Err(d) => errors.push(d),
             }
-            Ok(None) => stats.reused += 1,
-            Err(d) => errors.push(d),
         }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    // Renames are durable only once their directories are synced.
-    for d in &dirs {
-        sync_dir(cfg, d).map_err(|d| vec![d])?;
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Renames are durable only once their directories are synced.
+        for d in &dirs {
+            sync_dir(cfg, d).map_err(|d| vec![d])?;
+        }
     }
     // The manifest is always rewritten: it is the commit point.
     let manifest_dir = put_file(cfg, &cfg.manifest, manifest, mtime).map_err(|d| vec![d])?;

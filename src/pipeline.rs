@@ -407,10 +407,12 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         .map(|(a, b)| OutFile {
             rel: &a.file,
             bytes: b,
+            stable: !a.entry.immutable,
         })
         .chain(map_files.iter().map(|(name, json)| OutFile {
             rel: name,
             bytes: json,
+            stable: false,
         }))
         .collect();
     let written = pool.install(|| output::write_release(cfg, &lock, &files, json.as_bytes()));

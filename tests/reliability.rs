@@ -738,3 +738,30 @@ fn t10_write_side_escape_is_impossible() {
         "something was written outside the out dir"
     );
 }
+
+/// Pages keep their names, so a build replaces them: only after every
+/// fingerprinted file is in place. A build that fails while writing leaves
+/// the previous release's page, and the release still checks.
+#[test]
+fn a_failed_write_leaves_the_previous_page() {
+    let p = Project::new();
+    let page = "<!doctype html>\n<script type=\"module\" src=\"app.ts\"></script>\n";
+    p.write("src/index.html", page);
+    p.write("src/app.ts", "export const v: number = 1;\n");
+    p.build(&[]).assert_code(0);
+    let old_page = fs::read(p.path().join("out/index.html")).unwrap();
+
+    // Learn the next release's script name from a clean build elsewhere,
+    // then put a directory in its way.
+    p.write("src/app.ts", "export const v: number = 2;\n");
+    p.build(&["--out", "probe"]).assert_code(0);
+    let probe: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.path().join("probe/manifest.json")).unwrap()).unwrap();
+    let next = probe["assets"]["app.ts"]["file"].as_str().unwrap();
+    fs::create_dir_all(p.path().join("out").join(next)).unwrap();
+
+    let r = p.build(&[]);
+    assert_ne!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(fs::read(p.path().join("out/index.html")).unwrap(), old_page);
+    p.run(&["check", "--out", "out"]).assert_code(0);
+}
