@@ -162,6 +162,14 @@ fn linked_maps_are_exact_after_references_are_rewritten() {
         "app.ts",
         "import.meta.url",
     );
+    // Mangled names map back to their original names (`names`).
+    let (line, col) = position(&js, "function main(");
+    let param = map.lookup_token(line, col + 14).unwrap();
+    assert_eq!(param.get_dst(), (line, col + 14), "{js}");
+    assert_eq!(
+        param.get_name().map(ToString::to_string).as_deref(),
+        Some("name")
+    );
     let (l1, _) = position(&js, "console.warn");
     let (l2, _) = position(&js, &format!("{LONG}/greet-"));
     assert_eq!(l1, l2, "test needs the call on the import's line:\n{js}");

@@ -34,7 +34,7 @@ use swc_core::ecma::transforms::base::helpers::{HELPERS, Helpers, inject_helpers
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::transforms::{proposal, react, typescript};
-use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+use swc_core::ecma::visit::{VisitMut, VisitMutWith, VisitWith as _};
 
 use crate::config::{Decorators, Jsx, Targets};
 use crate::diagnostics::{Category, Diagnostic, Label};
@@ -252,6 +252,15 @@ pub fn compile(
         let is_module = matches!(program, Program::Module(_));
 
         let legal = legal_comments(&comments);
+        // Original identifier names by position, for the map's `names`:
+        // the minifier renames identifiers but keeps their spans.
+        let original_names = if opts.source_map {
+            let mut c = IdentNames::default();
+            program.visit_with(&mut c);
+            c.names
+        } else {
+            std::collections::HashMap::new()
+        };
         let unresolved_mark = Mark::new();
         let top_level_mark = Mark::new();
         let mut program = HELPERS.set(&Helpers::new(false), || {
@@ -451,7 +460,13 @@ pub fn compile(
             }
         }
         let map = opts.source_map.then(|| {
-            let sm = cm.build_source_map(&mappings, None, MapConfig);
+            let sm = cm.build_source_map(
+                &mappings,
+                None,
+                MapConfig {
+                    names: original_names,
+                },
+            );
             let mut map = crate::sourcemap::Map::from_swc(&sm, &|_| name.to_string());
             map.contents = vec![Some(source.clone()); map.sources.len()];
             map.offset_lines(u32::try_from(out.matches('\n').count()).unwrap_or(u32::MAX));
@@ -482,13 +497,34 @@ pub struct JsOutput {
     pub map: Option<crate::sourcemap::Map>,
 }
 
-/// Names the one source of a file's map; the pipeline replaces it with a
-/// URL relative to the map once the output's place is known.
-struct MapConfig;
+/// Names the one source of a file's map (the pipeline replaces it with a
+/// URL relative to the map once the output's place is known), and gives
+/// each mapped identifier its original name.
+struct MapConfig {
+    names: std::collections::HashMap<u32, String>,
+}
 
 impl swc_core::common::source_map::SourceMapGenConfig for MapConfig {
     fn file_name_to_source(&self, f: &FileName) -> String {
         f.to_string()
+    }
+
+    fn name_for_bytepos(&self, pos: swc_core::common::BytePos) -> Option<&str> {
+        self.names.get(&pos.0).map(String::as_str)
+    }
+}
+
+/// Every identifier of the parsed program by start position.
+#[derive(Default)]
+struct IdentNames {
+    names: std::collections::HashMap<u32, String>,
+}
+
+impl swc_core::ecma::visit::Visit for IdentNames {
+    fn visit_ident(&mut self, n: &swc_core::ecma::ast::Ident) {
+        if !n.span.is_dummy() {
+            self.names.insert(n.span.lo.0, n.sym.to_string());
+        }
     }
 }
 
