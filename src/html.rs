@@ -104,6 +104,8 @@ struct State<'a> {
     /// it started.
     style: String,
     style_start: Option<usize>,
+    /// Ends every placeholder ([`crate::js::placeholder_tag`]).
+    tag: String,
 }
 
 impl State<'_> {
@@ -113,7 +115,7 @@ impl State<'_> {
         if is_external(url, self.logical) {
             return None;
         }
-        let placeholder = format!("{URL_PREFIX}{}{}__", context.letter(), self.refs.len());
+        let placeholder = url_placeholder(context, self.refs.len(), &self.tag);
         self.push(url.to_string(), placeholder.clone(), offset);
         Some(placeholder)
     }
@@ -129,23 +131,29 @@ impl State<'_> {
         });
     }
 
-    fn css_errors(&mut self, errors: Vec<(String, usize, usize)>, base: usize) {
-        for (message, line, column) in errors {
+    /// Inline CSS problems at 1-based line and column of a text starting
+    /// at byte `base`: errors, or the warnings of recovered rules.
+    fn css_problems(&mut self, problems: Vec<(String, usize, usize)>, base: usize, errors: bool) {
+        for (message, line, column) in problems {
             let offset = offset_in(self.html, base, line, column);
-            let d = if self.css.error_recovery {
-                Diagnostic::warning("CSS_RECOVERED", Category::Input, message)
-            } else {
+            let d = if errors {
                 Diagnostic::error("CSS_PARSE", Category::Input, message)
+            } else {
+                Diagnostic::warning(
+                    "CSS_RECOVERED",
+                    Category::Input,
+                    format!("{message} (rule dropped)"),
+                )
             };
             let d = d.with_label(Label::new(
                 self.shown,
                 Arc::from(self.html),
                 offset..offset + 1,
             ));
-            if self.css.error_recovery {
-                self.warnings.push(d);
-            } else {
+            if errors {
                 self.errors.push(d);
+            } else {
+                self.warnings.push(d);
             }
         }
     }
@@ -156,6 +164,17 @@ impl State<'_> {
 fn offset_in(html: &str, base: usize, line: usize, column: usize) -> usize {
     let base = base.min(html.len());
     base + crate::diagnostics::offset_of_utf16(html.get(base..).unwrap_or(""), line, column)
+}
+
+/// `__prebake_url_<c><n>_<tag>__`.
+fn url_placeholder(context: Context, n: usize, tag: &str) -> String {
+    format!("{URL_PREFIX}{}{n}_{tag}__", context.letter())
+}
+
+/// The integrity placeholder that goes with a URL placeholder.
+fn sri_placeholder(url_placeholder: &str) -> Option<String> {
+    let rest = url_placeholder.strip_prefix(URL_PREFIX)?.get(1..)?;
+    Some(format!("{SRI_PREFIX}{rest}"))
 }
 
 /// URLs that stay as written: `https:`, `//cdn`, `data:`, `#frag`.
@@ -180,6 +199,7 @@ pub fn compile(
         warnings: Vec::new(),
         style: String::new(),
         style_start: None,
+        tag: crate::js::placeholder_tag(html),
     });
     let mut out = Vec::with_capacity(html.len() + 256);
     let attr = |el: &mut Element<'_, '_>, attribute: &str, context: Context| -> bool {
@@ -223,14 +243,10 @@ pub fn compile(
         let Some(value) = el.get_attribute(attribute) else {
             return;
         };
-        let Some(n) = value
-            .strip_prefix(URL_PREFIX)
-            .and_then(|v| v.get(1..))
-            .and_then(|v| v.strip_suffix("__"))
-        else {
+        let Some(sri) = sri_placeholder(&value) else {
             return;
         };
-        let _ = el.set_attribute("integrity", &format!("{SRI_PREFIX}{n}__"));
+        let _ = el.set_attribute("integrity", &sri);
         if !el.has_attribute("crossorigin") {
             let _ = el.set_attribute("crossorigin", "anonymous");
         }
@@ -421,9 +437,11 @@ fn style_text(t: &mut TextChunk<'_>, state: &RefCell<State<'_>>) {
     }
     let text = std::mem::take(&mut s.style);
     let offset = s.style_start.take().unwrap_or(0);
-    if let Some(code) = inline_css(&mut s, &text, offset, Context::StyleText) {
+    match inline_css(&mut s, &text, offset, Context::StyleText) {
         // `</style` inside a CSS string would end the element.
-        t.replace(&code.replace("</", "<\\/"), ContentType::Html);
+        Some(code) => t.replace(&code.replace("</", "<\\/"), ContentType::Html),
+        // The build fails; the text goes back as it was all the same.
+        None => t.replace(&text, ContentType::Html),
     }
 }
 
@@ -467,6 +485,11 @@ fn import_map(t: &mut TextChunk<'_>, state: &RefCell<State<'_>>) {
             let Some(url) = value.as_str().map(str::to_string) else {
                 continue;
             };
+            // A prefix mapping (`"lib/": "./lib/"`) names a directory,
+            // whose files' fingerprinted names it cannot follow.
+            if url.ends_with('/') {
+                continue;
+            }
             // Where the value is written, for messages.
             let at = text
                 .find(&format!("\"{url}\""))
@@ -509,6 +532,7 @@ fn inline_css(s: &mut State<'_>, text: &str, offset: usize, context: Context) ->
     let opts = *s.css;
     let logical = s.logical;
     let first = s.refs.len();
+    let tag = s.tag.clone();
     let mut count = 0;
     let compiled = css::compile_inline(
         s.shown,
@@ -518,7 +542,7 @@ fn inline_css(s: &mut State<'_>, text: &str, offset: usize, context: Context) ->
         &|url| is_external(url, logical),
         &mut |_| {
             count += 1;
-            format!("{URL_PREFIX}{}{}__", context.letter(), first + count - 1)
+            url_placeholder(context, first + count - 1, &tag)
         },
         if context == Context::StyleAttribute {
             '\''
@@ -532,10 +556,11 @@ fn inline_css(s: &mut State<'_>, text: &str, offset: usize, context: Context) ->
                 let at = offset_in(s.html, offset, line, column);
                 s.push(url, placeholder, at);
             }
+            s.css_problems(c.recovered, offset, false);
             Some(c.code)
         }
         Err(errors) => {
-            s.css_errors(errors, offset);
+            s.css_problems(errors, offset, true);
             None
         }
     }
@@ -549,52 +574,58 @@ fn escape_attribute(s: &str) -> String {
 /// Replaces each placeholder of a compiled page: URL placeholders with
 /// their URL escaped for where they stand, integrity placeholders with the
 /// integrity of the reference's target. `replacements` holds, per
-/// reference placeholder, its URL and the target's integrity (`None` for
-/// external URLs, which never get one).
-pub fn substitute(code: &str, replacements: &[(String, String, Option<String>)]) -> String {
-    let by_placeholder: BTreeMap<&str, &str> = replacements
-        .iter()
-        .map(|(p, u, _)| (p.as_str(), u.as_str()))
-        .collect();
-    // `__prebake_sri_<n>__` belongs to `__prebake_url_<c><n>__`.
-    let integrity: BTreeMap<&str, &str> = replacements
-        .iter()
-        .filter_map(|(p, _, i)| {
-            let n = p.get(URL_PREFIX.len() + 1..)?.strip_suffix("__")?;
-            Some((n, i.as_deref()?))
-        })
-        .collect();
+/// reference placeholder, its URL and the target's integrity (`None` when
+/// it has none). An integrity placeholder whose target has no integrity is
+/// an error naming the URL.
+pub fn substitute(
+    code: &str,
+    replacements: &[(String, String, Option<String>)],
+) -> Result<String, String> {
+    // Every token this page may hold, and what replaces it (`Err`: the URL
+    // of a target without integrity).
+    let mut tokens: BTreeMap<String, Result<String, &str>> = BTreeMap::new();
+    for (placeholder, url, integrity) in replacements {
+        let context = placeholder
+            .as_bytes()
+            .get(URL_PREFIX.len())
+            .and_then(|c| Context::of(*c));
+        if let Some(c) = context {
+            tokens.insert(placeholder.clone(), Ok(escape_url(url, c)));
+        }
+        if let Some(sri) = sri_placeholder(placeholder) {
+            tokens.insert(sri, integrity.clone().ok_or(url.as_str()));
+        }
+    }
     let mut out = String::with_capacity(code.len() + replacements.len() * 48);
     let mut rest = code;
     while let Some(i) = rest.find("__prebake_") {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let end = tail[2..].find("__").map(|e| e + 4);
-        let Some(token) = end.and_then(|e| tail.get(..e)) else {
-            out.push_str("__prebake_");
-            rest = &tail["__prebake_".len()..];
-            continue;
-        };
-        let replaced = if let Some(n) = token.strip_prefix(SRI_PREFIX) {
-            let n = n.strip_suffix("__").unwrap_or(n);
-            integrity.get(n).map(|i| (*i).to_string())
-        } else if let Some(url) = by_placeholder.get(token) {
-            let context = token
-                .as_bytes()
-                .get(URL_PREFIX.len())
-                .and_then(|c| Context::of(*c));
-            context.map(|c| escape_url(url, c))
-        } else {
-            None
-        };
-        match replaced {
-            Some(r) => out.push_str(&r),
-            None => out.push_str(token),
+        // A placeholder has no `__` inside, so the first one after the
+        // prefix ends it; anything else (text that merely starts the same
+        // way) is copied a byte at a time, so a real placeholder after it
+        // is still found.
+        let token = tail["__prebake_".len()..]
+            .find("__")
+            .and_then(|e| tail.get(..e + "__prebake_".len() + 2));
+        match token.and_then(|t| tokens.get(t).map(|r| (t, r))) {
+            Some((t, Ok(text))) => {
+                out.push_str(text);
+                rest = &tail[t.len()..];
+            }
+            Some((_, Err(url))) => {
+                return Err(format!(
+                    "`{url}` is loaded as a script or stylesheet, but it is a page, whose integrity cannot be known here"
+                ));
+            }
+            None => {
+                out.push('_');
+                rest = &tail[1..];
+            }
         }
-        rest = &tail[token.len()..];
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 /// `url` escaped for its place in the page.

@@ -341,7 +341,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         order.sort_by_key(|&i| sources[i].kind == Kind::Html);
         for i in order {
             let Some(o) = outputs[i].take() else { continue };
-            let (bytes, map) = rewrite(
+            let (bytes, map) = match rewrite(
                 cfg,
                 &sources[i],
                 o.bytes,
@@ -349,7 +349,13 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 &links[i],
                 &names,
                 &integrities,
-            );
+            ) {
+                Ok(r) => r,
+                Err(d) => {
+                    out.diagnostics.push(d);
+                    continue;
+                }
+            };
             let (bytes, map) = attach_map(cfg, &sources[i], bytes, map, &source_urls);
             integrities[i] = Some(fingerprint::integrity(cfg.sri, &bytes));
             if !cyclic && sources[i].kind != Kind::Html {
@@ -362,6 +368,9 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 map,
             });
         }
+    }
+    if out.has_errors() {
+        return;
     }
 
     let mut assets = Vec::with_capacity(sources.len());
@@ -502,9 +511,9 @@ fn rewrite(
     links: &[(String, Link)],
     names: &[String],
     integrities: &[Option<String>],
-) -> (Vec<u8>, Option<Map>) {
+) -> Result<(Vec<u8>, Option<Map>), Diagnostic> {
     if links.is_empty() {
-        return (bytes, map);
+        return Ok((bytes, map));
     }
     // [hash] is in the file name, so any hash gives the right directory.
     let own = fingerprint::output_name(cfg, src, "0");
@@ -538,7 +547,12 @@ fn rewrite(
                 (placeholder, url, integrity)
             })
             .collect();
-        return (html::substitute(&text, &with_integrity).into_bytes(), map);
+        return match html::substitute(&text, &with_integrity) {
+            Ok(page) => Ok((page.into_bytes(), map)),
+            Err(message) => Err(Diagnostic::error("PAGE_INTEGRITY", Category::Input, message)
+                .with_file(cfg.display_source(&src.logical))
+                .with_help("load pages with <a> or <iframe>, not as a script, stylesheet or module preload")),
+        };
     }
     let (text, edits) = match src.kind {
         Kind::Js(_) => js::substitute(&text, &replacements),
@@ -547,7 +561,7 @@ fn rewrite(
     if let Some(map) = &mut map {
         map.apply(&edits);
     }
-    (text.into_bytes(), map)
+    Ok((text.into_bytes(), map))
 }
 
 /// A file's final name and bytes, and its map file (name and bytes).

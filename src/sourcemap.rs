@@ -153,7 +153,13 @@ impl Map {
                 shift += i64::from(edits[e].new_len) - i64::from(edits[e].old_len);
                 e += 1;
             }
-            let col = i64::from(t.dst_col) + shift;
+            // Inside a replaced range: at its start.
+            let col = match edits.get(e) {
+                Some(edit) if edit.line == line && edit.col < t.dst_col => {
+                    i64::from(edit.col) + shift
+                }
+                _ => i64::from(t.dst_col) + shift,
+            };
             t.dst_col = u32::try_from(col.max(0)).unwrap_or(u32::MAX);
         }
     }
@@ -203,10 +209,8 @@ pub struct SourceUrls {
 
 impl SourceUrls {
     pub fn new(project: &Path, root: &Path, out: &Path) -> SourceUrls {
-        let out_to_root = match (
-            normal(root).strip_prefix(normal(project)),
-            normal(out).strip_prefix(normal(project)),
-        ) {
+        let (project, root, out) = (real(project), real(root), real(out));
+        let out_to_root = match (root.strip_prefix(&project), out.strip_prefix(&project)) {
             (Ok(r), Ok(o)) => {
                 let mut url = "../".repeat(o.components().count());
                 for c in r.components() {
@@ -230,6 +234,23 @@ impl SourceUrls {
                 crate::manifest::encode_path(&path)
             }
             None => format!("prebake:///{}", crate::manifest::encode_path(logical)),
+        }
+    }
+}
+
+/// `path` with symlinks resolved as far as it exists (the out dir may not
+/// exist yet), and `.` and `..` resolved lexically after that.
+fn real(path: &Path) -> PathBuf {
+    let path = normal(path);
+    let mut existing = path.as_path();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
+            return canonical.join(rest);
+        }
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => return path,
         }
     }
 }

@@ -142,4 +142,5 @@ cases! {
     js_missing_import_errors => "js-missing-import",
     html_references_are_rewritten => "html-references",
     html_reference_errors => "html-errors",
+    html_page_loaded_as_a_script_is_an_error => "html-page-integrity",
 }

@@ -364,10 +364,15 @@ pub fn css_string(s: &str, quote: char) -> String {
         match c {
             '\\' => t.push_str("\\\\"),
             '\n' => t.push_str("\\a "),
-            '\r' => t.push_str("\\d "),
             c if c == quote => {
                 t.push('\\');
                 t.push(c);
+            }
+            // Any other control character (a form feed is a CSS newline)
+            // as a hex escape; the space ends it.
+            c if c.is_control() => {
+                use std::fmt::Write as _;
+                let _ = write!(t, "\\{:x} ", u32::from(c));
             }
             c => t.push(c),
         }
@@ -385,12 +390,15 @@ pub struct InlineCss {
     /// Each URL, with its placeholder and 1-based line and column in the
     /// inline text.
     pub refs: Vec<(String, String, usize, usize)>,
+    /// Rules dropped under `error_recovery`, with their line and column.
+    pub recovered: Vec<(String, usize, usize)>,
 }
 
 /// Compiles inline CSS like a stylesheet (lowered, minified), without
 /// `@import` inlining. `external` says which URLs stay as written;
-/// `placeholder` names the others; strings use `quote`. Errors are messages
-/// with a 1-based line and column in the inline text.
+/// `placeholder` names the others; strings use `quote`. Errors (always
+/// fatal; recovered rules too unless `error_recovery`) are messages with a
+/// 1-based line and column in the inline text.
 pub fn compile_inline(
     name: &str,
     text: &str,
@@ -497,7 +505,11 @@ pub fn compile_inline(
         }
     }
     let (code, _) = substitute_with(&result.code, &replacements, false, quote);
-    Ok(InlineCss { code, refs })
+    Ok(InlineCss {
+        code,
+        refs,
+        recovered,
+    })
 }
 
 /// lightningcss's map in our form (generated columns still in bytes).
@@ -664,6 +676,15 @@ pub fn substitute_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn css_strings_escape_quotes_and_control_characters() {
+        assert_eq!(
+            css_string("a\"b\\c\nd\u{c}e", '"'),
+            "\"a\\\"b\\\\c\\a d\\c e\""
+        );
+        assert_eq!(css_string("it's", '\''), "'it\\'s'");
+    }
 
     #[test]
     fn substitution_keeps_strings_where_needed() {

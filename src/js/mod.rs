@@ -395,6 +395,7 @@ pub fn compile(
         let mut specifiers = Specifiers {
             name,
             src,
+            tag: placeholder_tag(src),
             start: fm.start_pos.0,
             refs: Vec::new(),
             bare: Vec::new(),
@@ -596,9 +597,16 @@ pub fn js_string(s: &str) -> String {
 const PLACEHOLDER_PREFIX: &str = "__prebake_ref_";
 
 /// The placeholder that stands for reference `n` in compiled JS, inside a
-/// string literal.
-pub fn placeholder(n: usize) -> String {
-    format!("{PLACEHOLDER_PREFIX}{n}__")
+/// string literal. `tag` comes from the hash of the file's own source
+/// ([`placeholder_tag`]), so no string a source holds can be taken for one.
+pub fn placeholder(n: usize, tag: &str) -> String {
+    format!("{PLACEHOLDER_PREFIX}{n}_{tag}__")
+}
+
+/// The first 12 hex digits of the SHA-256 of `source`: to write a
+/// placeholder of its own, a file would have to contain its own hash.
+pub fn placeholder_tag(source: &str) -> String {
+    crate::fingerprint::sha256_hex(source.as_bytes())[..12].to_string()
 }
 
 /// Replaces each specifier of `import`/`export … from`, literal `import()`
@@ -606,6 +614,7 @@ pub fn placeholder(n: usize) -> String {
 struct Specifiers<'a> {
     name: &'a str,
     src: &'a str,
+    tag: String,
     start: u32,
     refs: Vec<Reference>,
     bare: Vec<Reference>,
@@ -635,7 +644,7 @@ impl Specifiers<'_> {
             });
             return;
         }
-        let placeholder = placeholder(self.refs.len());
+        let placeholder = placeholder(self.refs.len(), &self.tag);
         self.refs.push(Reference {
             url: value,
             placeholder: placeholder.clone(),
