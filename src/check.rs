@@ -42,57 +42,82 @@ pub fn check(
         ]
     })?;
 
-    let problems: Vec<Diagnostic> = manifest
-        .assets
-        .par_iter()
-        .filter_map(|(name, entry)| {
-            let path = out.join(&entry.file);
-            let p = shown(&path);
-            let fail = |msg: String| {
-                Some(
-                    Diagnostic::error("CHECK_FILE", Category::Input, format!("{p}: {msg}"))
-                        .with_file(p.clone())
-                        .with_note(format!("listed for `{name}` in {mp}")),
-                )
-            };
-            let meta = match fs::symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) => return fail(format!("missing ({e})")),
-            };
-            if !meta.is_file() {
-                return fail("not a regular file".into());
-            }
-            if meta.len() != entry.size {
-                return fail(format!(
-                    "size is {} bytes, manifest says {}",
-                    meta.len(),
-                    entry.size
-                ));
-            }
-            let bytes = match fs::read(&path) {
-                Ok(b) => b,
-                Err(e) => return fail(format!("cannot read: {e}")),
-            };
-            let Some(alg) = Integrity::parse(&entry.integrity) else {
-                return fail("malformed integrity".into());
-            };
-            if alg.compute(&bytes) != entry.integrity {
-                return fail("content does not match its integrity (the file was modified)".into());
-            }
-            if entry.immutable
-                && !entry.cycle
-                && !name_carries_hash(&entry.file, &sha256_hex(&bytes))
-            {
-                return fail("content does not match the hash in its name".into());
-            }
-            if let Some(map) = &entry.map
-                && let Err(msg) = check_map(out, map)
-            {
-                return fail(format!("source map {map}: {msg}"));
-            }
-            None
-        })
-        .collect();
+    // Outputs are parsed to follow their references: big stacks, as for
+    // compiling.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::pipeline::STACK_SIZE)
+        .build()
+        .map_err(|e| {
+            vec![Diagnostic::error(
+                "IO",
+                Category::Io,
+                format!("cannot start worker threads: {e}"),
+            )]
+        })?;
+    let problems: Vec<Diagnostic> = pool.install(|| {
+        manifest
+            .assets
+            .par_iter()
+            .filter_map(|(name, entry)| {
+                let path = out.join(&entry.file);
+                let p = shown(&path);
+                let fail = |msg: String| {
+                    Some(
+                        Diagnostic::error("CHECK_FILE", Category::Input, format!("{p}: {msg}"))
+                            .with_file(p.clone())
+                            .with_note(format!("listed for `{name}` in {mp}")),
+                    )
+                };
+                let meta = match fs::symlink_metadata(&path) {
+                    Ok(m) => m,
+                    Err(e) => return fail(format!("missing ({e})")),
+                };
+                if !meta.is_file() {
+                    return fail("not a regular file".into());
+                }
+                if meta.len() != entry.size {
+                    return fail(format!(
+                        "size is {} bytes, manifest says {}",
+                        meta.len(),
+                        entry.size
+                    ));
+                }
+                let bytes = match fs::read(&path) {
+                    Ok(b) => b,
+                    Err(e) => return fail(format!("cannot read: {e}")),
+                };
+                let Some(alg) = Integrity::parse(&entry.integrity) else {
+                    return fail("malformed integrity".into());
+                };
+                if alg.compute(&bytes) != entry.integrity {
+                    return fail(
+                        "content does not match its integrity (the file was modified)".into(),
+                    );
+                }
+                if entry.immutable
+                    && !entry.cycle
+                    && !name_carries_hash(&entry.file, &sha256_hex(&bytes))
+                {
+                    return fail("content does not match the hash in its name".into());
+                }
+                if let Some(map) = &entry.map
+                    && let Err(msg) = check_map(out, map)
+                {
+                    return fail(format!("source map {map}: {msg}"));
+                }
+                if let Err(msg) = check_references(
+                    out,
+                    &manifest.base,
+                    &entry.file,
+                    &entry.content_type,
+                    &bytes,
+                ) {
+                    return fail(msg);
+                }
+                None
+            })
+            .collect()
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -101,6 +126,74 @@ pub fn check(
         bytes: manifest.assets.values().map(|e| e.size).sum(),
         manifest,
     })
+}
+
+/// Every local reference inside a JS, CSS or HTML output must resolve to a
+/// regular file inside the out dir.
+fn check_references(
+    out: &Path,
+    base: &str,
+    file: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let kind = match content_type.split(';').next().unwrap_or("").trim() {
+        "text/javascript" => 0,
+        "text/css" => 1,
+        "text/html" => 2,
+        _ => return Ok(()),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
+    let found: Vec<(String, usize, usize)> = match kind {
+        0 => crate::js::references(file, text)
+            .map_err(|e| format!("cannot parse: {e}"))?
+            .into_iter()
+            .map(|r| (r.url, r.line, r.column))
+            .collect(),
+        1 => crate::css::references(file, text).map_err(|e| format!("cannot parse: {e}"))?,
+        _ => {
+            let opts = crate::css::CssOptions {
+                minify: false,
+                targets: crate::config::Targets {
+                    browsers: lightningcss::targets::Browsers::default(),
+                },
+                error_recovery: true,
+                source_map: false,
+            };
+            crate::html::compile(file, file, text, &opts)
+                .map_err(|d| {
+                    format!(
+                        "cannot parse: {}",
+                        d.first().map_or("", |d| d.message.as_str())
+                    )
+                })?
+                .refs
+                .into_iter()
+                .map(|r| (r.url, r.line, r.column))
+                .collect()
+        }
+    };
+    let exists = |logical: &str| {
+        crate::manifest::is_safe_relative(logical)
+            && fs::symlink_metadata(out.join(logical)).is_ok_and(|m| m.is_file())
+    };
+    for (url, line, column) in found {
+        // `urls = "base"` writes base + path.
+        let (relative, from) = match url.strip_prefix(base) {
+            Some(rest) if !base.is_empty() => (rest, ""),
+            _ => (url.as_str(), file),
+        };
+        if let Err(e) = crate::refs::resolve(relative, from, &exists) {
+            let why = match e {
+                crate::refs::ResolveError::Outside(how) => format!("leaves the out dir ({how})"),
+                crate::refs::ResolveError::Missing(l) => {
+                    format!("names {l}, which is not in the out dir")
+                }
+            };
+            return Err(format!("reference `{url}` at {line}:{column} {why}"));
+        }
+    }
+    Ok(())
 }
 
 /// A map file must be a plain path in the out dir, a regular file whose

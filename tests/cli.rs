@@ -548,3 +548,51 @@ fn jsx_options_the_runtime_ignores_are_warned_about() {
     r.assert_code(0);
     assert!(!r.stderr.contains("CONFIG_IGNORED"), "{}", r.stderr);
 }
+
+/// `prebake check` follows every reference inside JS, CSS and HTML outputs:
+/// a release whose manifest is consistent but whose stylesheet points at a
+/// file that is gone fails, naming the reference.
+#[test]
+fn check_follows_references_inside_outputs() {
+    let p = Project::new();
+    p.write("src/img/a.png", "png");
+    p.write("src/site.css", ".a { background: url(img/a.png) }\n");
+    p.write("src/app.ts", "import { x } from \"./lib\";\nconsole.log(x, new URL(\"./img/a.png\", import.meta.url));\n");
+    p.write("src/lib.ts", "export const x = 1;\n");
+    p.write(
+        "src/index.html",
+        "<link rel=stylesheet href=site.css><script type=module src=app.ts></script>\n",
+    );
+    p.build(&[]).assert_code(0);
+    p.run(&["check", "--out", "out"]).assert_code(0);
+    // The same release with base-style URLs checks too.
+    p.build(&["--urls", "base", "--base", "/static/", "--out", "based"])
+        .assert_code(0);
+    p.run(&["check", "--out", "based"]).assert_code(0);
+
+    // Drop the image and its entry, and re-sign the manifest.
+    let out = p.path().join("out");
+    let text = fs::read_to_string(out.join("manifest.json")).unwrap();
+    let mut m = prebake::Manifest::from_json(&text).unwrap();
+    let image = m.assets.remove("img/a.png").unwrap();
+    fs::remove_file(out.join(&image.file)).unwrap();
+    let path = out.join("manifest.json");
+    fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    fs::write(&path, m.to_json()).unwrap();
+    let r = p.run(&["check", "--out", "out"]);
+    r.assert_code(1);
+    for file in [&m.assets["site.css"].file, &m.assets["app.ts"].file] {
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("{file}: reference `")))
+            .unwrap_or_else(|| panic!("{file} not reported:\n{}", r.stderr));
+        assert!(
+            line.contains(&format!(
+                "names {}, which is not in the out dir",
+                image.file
+            )),
+            "{line}"
+        );
+    }
+}

@@ -14,7 +14,9 @@ use lightningcss::bundler::{
     BundleErrorKind, Bundler, FileProvider, ResolveResult, SourceProvider,
 };
 use lightningcss::dependencies::{Dependency, DependencyOptions};
-use lightningcss::stylesheet::{MinifyOptions, ParserFlags, ParserOptions, PrinterOptions};
+use lightningcss::stylesheet::{
+    MinifyOptions, ParserFlags, ParserOptions, PrinterOptions, StyleSheet,
+};
 use lightningcss::targets::Targets as CssTargets;
 
 use crate::config::Targets;
@@ -510,6 +512,47 @@ pub fn compile_inline(
         refs,
         recovered,
     })
+}
+
+/// The URLs of every `url()` and `@import` of a printed stylesheet, with
+/// 1-based line and column, for `prebake check`.
+pub fn references(name: &str, text: &str) -> Result<Vec<(String, usize, usize)>, String> {
+    if too_deep(text).is_some() {
+        return Err(format!("nesting deeper than {MAX_NESTING} levels"));
+    }
+    let sheet = StyleSheet::parse(
+        text,
+        ParserOptions {
+            filename: name.to_string(),
+            ..ParserOptions::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let printed = sheet
+        .to_css(PrinterOptions {
+            analyze_dependencies: Some(DependencyOptions {
+                remove_imports: false,
+            }),
+            ..PrinterOptions::default()
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(printed
+        .dependencies
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| match d {
+            Dependency::Url(u) => (
+                u.url,
+                u.loc.start.line as usize,
+                u.loc.start.column as usize,
+            ),
+            Dependency::Import(i) => (
+                i.url,
+                i.loc.start.line as usize,
+                i.loc.start.column as usize,
+            ),
+        })
+        .collect())
 }
 
 /// lightningcss's map in our form (generated columns still in bytes).

@@ -486,6 +486,56 @@ pub fn compile(
     })
 }
 
+/// The module references (`import`, `export … from`, literal `import()`,
+/// `new URL(…, import.meta.url)`) of already compiled JS, for `prebake
+/// check`; bare specifiers are left out.
+pub fn references(name: &str, src: &str) -> Result<Vec<Reference>, String> {
+    if let Some(at) = too_deep(src) {
+        return Err(format!("nesting too deep at byte {at}"));
+    }
+    let cm: Lrc<SourceMap> = Lrc::default();
+    let fm = cm.new_source_file(
+        Lrc::new(FileName::Custom(name.to_string())),
+        src.to_string(),
+    );
+    let comments = SingleThreadedComments::default();
+    let mut recovered = Vec::new();
+    let mut program = parse(
+        &fm,
+        Syntax::Es(EsSyntax {
+            import_attributes: true,
+            ..Default::default()
+        }),
+        JsKind::Mjs,
+        &comments,
+        &mut recovered,
+    )
+    .or_else(|_| {
+        recovered.clear();
+        parse(
+            &fm,
+            Syntax::Es(EsSyntax::default()),
+            JsKind::Js,
+            &comments,
+            &mut recovered,
+        )
+    })
+    .map_err(|e| e.kind().msg().into_owned())?;
+    if let Some(e) = recovered.first() {
+        return Err(e.kind().msg().into_owned());
+    }
+    let mut specifiers = Specifiers {
+        name,
+        src,
+        tag: placeholder_tag(src),
+        start: fm.start_pos.0,
+        refs: Vec::new(),
+        bare: Vec::new(),
+    };
+    program.visit_mut_with(&mut specifiers);
+    Ok(specifiers.refs)
+}
+
 /// A compiled module.
 pub struct JsOutput {
     /// The code, with a placeholder string for each module reference.
