@@ -524,6 +524,9 @@ pub fn references(name: &str, text: &str) -> Result<Vec<(String, usize, usize)>,
         text,
         ParserOptions {
             filename: name.to_string(),
+            // Only the URLs matter here; rules the build kept under
+            // `css-error-recovery` may not parse again.
+            error_recovery: true,
             ..ParserOptions::default()
         },
     )
