@@ -1,6 +1,7 @@
 // compare-report.mjs - number crunching for bench/compare.sh (node, no dependencies).
 //
 //   node compare-report.mjs hyperfine JSON            -> "id runs mean stddev min max cpu" per command
+//   node compare-report.mjs merge OUT JSON...         -> one hyperfine JSON with the results of all JSONs
 //   node compare-report.mjs loop ID TIMES_FILE        -> same line, from "real user sys" lines (no hyperfine)
 //   node compare-report.mjs pair INPUTS ESB PB OUT    -> per-input-file size comparison (TSV) + summary
 //   node compare-report.mjs table RESULTS_TSV         -> Markdown table on stdout
@@ -23,6 +24,11 @@ if (cmd === 'hyperfine') {
     console.log([r.command, r.times.length, fix(r.mean), fix(r.stddev ?? NaN), fix(r.min), fix(r.max),
       fix(r.user + r.system)].join(' '));
   }
+} else if (cmd === 'merge') {
+  // compare.sh runs hyperfine once per command (so one failing command cannot stop the others)
+  const [out, ...files] = args;
+  const results = files.flatMap(f => JSON.parse(readFileSync(f, 'utf8')).results);
+  writeFileSync(out, JSON.stringify({ results }, null, 2) + '\n');
 } else if (cmd === 'loop') {
   const rows = lines(args[1]).map(l => l.trim().split(/\s+/).map(Number));
   const real = rows.map(r => r[0]);
@@ -99,17 +105,29 @@ function pair(inputsFile, esbTsv, pbTsv, outTsv) {
 function table(tsvFile) {
   const [head, ...rows] = lines(tsvFile).map(l => l.split('\t'));
   const col = name => head.indexOf(name);
-  const v = (r, name) => r[col(name)];
+  const v = (r, name) => (col(name) < 0 ? '-' : r[col(name)] ?? '-');
   const kib = x => (x === '-' ? '-' : (Number(x) / 1024).toFixed(1));
-  const t = (m, s) => (m === '-' ? 'skipped' : `${(+m).toFixed(3)} ± ${s === '-' ? '?' : (+s).toFixed(3)}`);
+  const base = p => p.slice(p.lastIndexOf('/') + 1);
+  // time cell of one tool: mean ± stddev, or why there is none (failed runs name their log,
+  // which compare.sh writes beside table.md)
+  const t = (r, tool) => {
+    const m = v(r, `${tool}_mean_s`), s = v(r, `${tool}_stddev_s`), st = v(r, `${tool}_status`);
+    if (st === 'failed') return `**failed** (log: \`${base(v(r, `${tool}_log`))}\`)`;
+    if (st === 'failed-timing') return `**failed in the timed runs** (log: \`${base(v(r, `${tool}_log`))}\`)`;
+    return m === '-' ? 'skipped' : `${(+m).toFixed(3)} ± ${s === '-' ? '?' : (+s).toFixed(3)}`;
+  };
+  const inputs = r => (v(r, 'kind') === 'bundle'
+    ? `entry \`${v(r, 'entries')}\`; ${v(r, 'inputs')} sources in its dir`
+    : `${v(r, 'inputs')} + ${v(r, 'static_inputs')}`);
   const ratio = x => (x === '-' ? '-' : `**${(+x).toFixed(2)}**`);
   const md = [
-    '| workload | inputs (compiled + static) | outputs prebake / esbuild | prebake s | esbuild s | time ratio | prebake gzip KiB | esbuild gzip KiB | gzip ratio | raw ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(r => `| ${v(r, 'workload')} | ${v(r, 'inputs')} + ${v(r, 'static_inputs')} | ` +
-      `${v(r, 'prebake_outputs')} / ${v(r, 'esbuild_outputs')} | ${t(v(r, 'prebake_mean_s'), v(r, 'prebake_stddev_s'))} | ` +
-      `${t(v(r, 'esbuild_mean_s'), v(r, 'esbuild_stddev_s'))} | ${ratio(v(r, 'time_ratio'))} | ` +
+    '| workload | inputs (compiled + static) | outputs prebake / esbuild | prebake s | esbuild s | time ratio | prebake gzip KiB | esbuild gzip KiB | gzip ratio | prebake KiB | esbuild KiB | raw ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(r => `| ${v(r, 'workload')} | ${inputs(r)} | ` +
+      `${v(r, 'prebake_outputs')} / ${v(r, 'esbuild_outputs')} | ${t(r, 'prebake')} | ` +
+      `${t(r, 'esbuild')} | ${ratio(v(r, 'time_ratio'))} | ` +
       `${kib(v(r, 'prebake_gzip'))} | ${kib(v(r, 'esbuild_gzip'))} | ${ratio(v(r, 'gzip_ratio'))} | ` +
+      `${kib(v(r, 'prebake_bytes'))} | ${kib(v(r, 'esbuild_bytes'))} | ` +
       `${v(r, 'raw_ratio') === '-' ? '-' : (+v(r, 'raw_ratio')).toFixed(2)} |`),
   ];
   console.log(md.join('\n'));

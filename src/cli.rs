@@ -141,6 +141,18 @@ struct BuildArgs {
     /// Leave the original sources out of source maps (`sourcesContent`)
     #[arg(long)]
     no_sources_content: bool,
+    /// Bundle this entry point (relative to the root); repeat for more
+    #[arg(long = "entry", value_name = "FILE")]
+    entries: Vec<String>,
+    /// Bundle format: ES modules with code splitting, or one IIFE script per entry [default: esm]
+    #[arg(long, value_name = "FORMAT", value_parser = ["esm", "iife"])]
+    bundle_format: Option<String>,
+    /// Global variable an IIFE bundle assigns the entry's exports to
+    #[arg(long, value_name = "NAME")]
+    global_name: Option<String>,
+    /// Replace a global name by a JS expression, e.g. --define 'process.env.API="/api"'
+    #[arg(long, value_name = "NAME=EXPR")]
+    define: Vec<String>,
     /// Decorator semantics: TC39 standard, or TypeScript's experimentalDecorators [default: standard]
     #[arg(long, value_name = "KIND", value_parser = ["standard", "legacy"])]
     decorators: Option<String>,
@@ -306,6 +318,18 @@ fn build(a: &BuildArgs) -> u8 {
             urls: a.urls.clone(),
             sourcemap: a.sourcemap.clone(),
             sources_content: a.no_sources_content.then_some(false),
+            entries: (!a.entries.is_empty()).then(|| a.entries.clone()),
+            format: a.bundle_format.clone(),
+            global_name: a.global_name.clone(),
+            define: (!a.define.is_empty()).then(|| {
+                a.define
+                    .iter()
+                    .map(|d| match d.split_once('=') {
+                        Some((k, v)) => (k.to_string(), v.to_string()),
+                        None => (d.clone(), "true".to_string()),
+                    })
+                    .collect()
+            }),
         },
     };
     let out = pipeline::build_with(&opts, &|e| match e {

@@ -90,6 +90,23 @@ pub enum UrlStyle {
     Base,
 }
 
+/// How bundles load: ES modules (with code splitting), or one classic
+/// script per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleFormat {
+    Esm,
+    Iife,
+}
+
+/// ASCII JavaScript identifier (no reserved-word check).
+pub fn is_js_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '$' || c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '$' || c == '_' || c.is_ascii_alphanumeric())
+}
+
 /// Whether and how source maps are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceMaps {
@@ -155,6 +172,10 @@ pub struct Settings {
     pub urls: Option<String>,
     pub sourcemap: Option<String>,
     pub sources_content: Option<bool>,
+    pub entries: Option<Vec<String>>,
+    pub format: Option<String>,
+    pub global_name: Option<String>,
+    pub define: Option<BTreeMap<String, String>>,
 }
 
 /// Every key `prebake.toml` accepts, for "unknown key" messages.
@@ -180,6 +201,10 @@ pub const KEYS: &[&str] = &[
     "urls",
     "sourcemap",
     "sources-content",
+    "entries",
+    "format",
+    "global-name",
+    "define",
 ];
 
 /// Browser versions resolved from the `targets` query, shared by the JS and
@@ -221,6 +246,14 @@ pub struct Config {
     pub sourcemap: SourceMaps,
     /// Maps carry the original sources (`sourcesContent`).
     pub sources_content: bool,
+    /// Entry points to bundle: logical names (relative to the root).
+    pub entries: Vec<String>,
+    pub format: BundleFormat,
+    /// Global variable an IIFE bundle assigns its exports to.
+    pub global_name: Option<String>,
+    /// Global names replaced at build time (`process.env.NODE_ENV`) by JS
+    /// expressions.
+    pub define: BTreeMap<String, String>,
     pub threads: usize,
     pub source_date_epoch: Option<u64>,
     /// Settings that have no effect (reported as warnings by the build).
@@ -715,6 +748,55 @@ impl Options {
             }
         };
 
+        let format = match s.format.as_deref().unwrap_or("esm") {
+            "esm" => BundleFormat::Esm,
+            "iife" => BundleFormat::Iife,
+            other => {
+                bad(
+                    "format",
+                    format!("unknown bundle format `{other}` (expected esm or iife)"),
+                );
+                BundleFormat::Esm
+            }
+        };
+        if let Some(g) = &s.global_name
+            && !is_js_identifier(g)
+        {
+            bad(
+                "global-name",
+                format!("`{g}` is not a JavaScript identifier"),
+            );
+        }
+        // Entries are logical names: relative to the root, with `/`.
+        let entries: Vec<String> = s
+            .entries
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                let e = e.replace('\\', "/");
+                let e = e.trim_start_matches("./").to_string();
+                if e.starts_with('/') || e.split('/').any(|c| c == "..") {
+                    bad(
+                        "entries",
+                        format!("entry `{e}` must be a path inside the root"),
+                    );
+                }
+                e
+            })
+            .collect();
+        let mut define: BTreeMap<String, String> = BTreeMap::new();
+        define.insert("process.env.NODE_ENV".into(), "\"production\"".into());
+        for (k, v) in s.define.clone().unwrap_or_default() {
+            if k.is_empty() || !k.split('.').all(is_js_identifier) {
+                bad(
+                    "define",
+                    format!("`{k}` is not a dotted global name (like process.env.API_URL)"),
+                );
+            }
+            define.insert(k, v);
+        }
+
         let threads = match self.threads {
             Some(0) => {
                 errors.borrow_mut().push(Diagnostic::error(
@@ -796,6 +878,10 @@ impl Options {
             urls,
             sourcemap,
             sources_content: s.sources_content.unwrap_or(true),
+            entries,
+            format,
+            global_name: s.global_name.clone(),
+            define,
             threads,
             source_date_epoch: self.source_date_epoch,
             warnings,
@@ -826,6 +912,10 @@ fn flag_set(s: &Settings, key: &str) -> bool {
         "urls" => s.urls.is_some(),
         "sourcemap" => s.sourcemap.is_some(),
         "sources-content" => s.sources_content.is_some(),
+        "entries" => s.entries.is_some(),
+        "format" => s.format.is_some(),
+        "global-name" => s.global_name.is_some(),
+        "define" => s.define.is_some(),
         _ => false,
     }
 }
@@ -857,6 +947,18 @@ fn merge(flags: &Settings, file: &Settings) -> Settings {
         urls: or(&flags.urls, &file.urls),
         sourcemap: or(&flags.sourcemap, &file.sourcemap),
         sources_content: or(&flags.sources_content, &file.sources_content),
+        entries: or(&flags.entries, &file.entries),
+        format: or(&flags.format, &file.format),
+        global_name: or(&flags.global_name, &file.global_name),
+        // Flags add to (and override) the file's defines.
+        define: match (&flags.define, &file.define) {
+            (None, None) => None,
+            (a, b) => {
+                let mut m = b.clone().unwrap_or_default();
+                m.extend(a.clone().unwrap_or_default());
+                Some(m)
+            }
+        },
     }
 }
 
@@ -953,6 +1055,18 @@ fn parse_config_spanned(text: &str, shown: &str) -> Result<(Settings, Spans), Ve
                 "urls" => s.urls = Some(string()?),
                 "sourcemap" => s.sourcemap = Some(string()?),
                 "sources-content" => s.sources_content = Some(boolean()?),
+                "entries" => s.entries = Some(strings()?),
+                "format" => s.format = Some(string()?),
+                "global-name" => s.global_name = Some(string()?),
+                "define" => {
+                    let table = v.as_table().ok_or_else(|| fail("a table of strings"))?;
+                    let mut define = BTreeMap::new();
+                    for (name, value) in table {
+                        let value = value.as_str().ok_or_else(|| fail("a table of strings"))?;
+                        define.insert(name.clone(), value.to_string());
+                    }
+                    s.define = Some(define);
+                }
                 _ => {
                     let mut d = Diagnostic::error(
                         "CONFIG_UNKNOWN_KEY",

@@ -32,6 +32,8 @@
 pub mod manifest;
 
 #[cfg(feature = "compiler")]
+pub mod bundle;
+#[cfg(feature = "compiler")]
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;

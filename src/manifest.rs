@@ -55,11 +55,25 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    /// Entry chunks: assets its modules import (logical names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+    /// Entry chunks: the stylesheets its modules import, to load with
+    /// `<link rel=stylesheet>` (logical names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub css: Vec<String>,
     /// The file is part of an import cycle: its `[hash]` covers the whole
     /// cycle's sources instead of its own final bytes (which must contain
     /// the other members' names). `integrity` still covers its bytes.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cycle: bool,
+    /// Chunks it may load with `import()` (logical names).
+    #[serde(
+        default,
+        rename = "dynamicImports",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub dynamic_imports: Vec<String>,
     /// Path relative to the out dir (and to `base`), with `/`.
     pub file: String,
     /// `false` for files that keep their name from build to build (HTML
@@ -67,6 +81,10 @@ pub struct Entry {
     /// (true) for every fingerprinted file.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub immutable: bool,
+    /// Chunks it imports statically, to preload with `<link
+    /// rel=modulepreload>` (logical names, in load order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
     /// Subresource-integrity value: `sha384-<base64>` by default.
     pub integrity: String,
     /// The file's source map, relative to the out dir, when maps are
@@ -333,6 +351,10 @@ mod tests {
                     cycle: false,
                     immutable: true,
                     map: None,
+                    assets: Vec::new(),
+                    css: Vec::new(),
+                    dynamic_imports: Vec::new(),
+                    imports: Vec::new(),
                 },
             );
         }

@@ -168,12 +168,10 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
 
     // Discovery and naming problems do not stop the compile: every error of
     // the build is reported at once. Nothing is written if there are any.
-    let (sources, problems) = discover::discover(cfg);
+    let (mut sources, problems) = discover::discover(cfg);
     out.diagnostics.extend(cfg.warnings.iter().cloned());
     out.diagnostics.extend(problems);
     out.inputs = sources.iter().map(|s| s.path.clone()).collect();
-    out.diagnostics
-        .extend(fingerprint::check_collisions(cfg, &sources));
 
     let maps = cfg.sourcemap != SourceMaps::None;
     let mut js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
@@ -193,13 +191,56 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         known: &known,
         display: &display,
     };
+    // Bundling: entries and the modules they reach become chunks, which
+    // stand in for those sources from here on.
+    let mut chunks: Vec<crate::bundle::Chunk> = Vec::new();
+    if !cfg.entries.is_empty() {
+        match bundle_entries(
+            cfg, &sources, &js_opts, &css_opts, &css_scope, &known, &pool,
+        ) {
+            Ok(b) => {
+                let taken: std::collections::HashSet<&Path> =
+                    b.modules.iter().map(PathBuf::as_path).collect();
+                out.inputs.extend(
+                    b.modules
+                        .iter()
+                        .filter(|p| !p.starts_with(&cfg.root))
+                        .cloned(),
+                );
+                sources.retain(|s| {
+                    matches!(s.kind, Kind::Static | Kind::Html)
+                        || !(taken.contains(s.path.as_path())
+                            || s.path
+                                .canonicalize()
+                                .is_ok_and(|c| taken.contains(c.as_path())))
+                });
+                chunks = b.chunks;
+            }
+            Err(d) => out.diagnostics.extend(d),
+        }
+    }
+    let real_sources = sources.len();
+    for c in &chunks {
+        sources.push(Source {
+            logical: c.logical.clone(),
+            path: cfg.root.join(&c.logical),
+            kind: if c.css {
+                Kind::Css
+            } else {
+                Kind::Js(discover::JsKind::Js)
+            },
+        });
+    }
+    out.diagnostics
+        .extend(fingerprint::check_collisions(cfg, &sources));
+
     // Files being compiled, with their start times, for the slow-file watch.
     let running: Mutex<BTreeMap<usize, (String, Instant)>> = Mutex::new(BTreeMap::new());
     let finished = AtomicBool::new(false);
     let compiled: Vec<Compiled> = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| watch_slow_files(&running, &finished, on_event));
         let compiled = pool.install(|| {
-            sources
+            sources[..real_sources]
                 .par_iter()
                 .enumerate()
                 .map(|(i, src)| {
@@ -232,7 +273,63 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
             }
         }
     }
-    let links = resolve_references(cfg, &sources, &outputs, &mut out.diagnostics);
+    let mut chunk_links = Vec::with_capacity(chunks.len());
+    let mut chunk_meta: Vec<ChunkMeta> = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        out.diagnostics.extend(c.warnings);
+        chunk_links.push(c.links);
+        chunk_meta.push(ChunkMeta {
+            imports: c.imports,
+            dynamic_imports: c.dynamic_imports,
+            css: c.stylesheets,
+            assets: c.assets,
+        });
+        outputs.push(Some(Output {
+            bytes: c.code.into_bytes(),
+            refs: c.refs,
+            source: None,
+            bare: Vec::new(),
+            map: c.map,
+        }));
+    }
+    let mut links = resolve_references(cfg, &sources, &outputs, &mut out.diagnostics);
+    let by_path: std::collections::HashMap<PathBuf, usize> = sources[..real_sources]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            let canonical = s.path.canonicalize().ok();
+            std::iter::once((s.path.clone(), i)).chain(canonical.map(|c| (c, i)))
+        })
+        .collect();
+    for (k, list) in chunk_links.into_iter().enumerate() {
+        let i = real_sources + k;
+        for (placeholder, link) in list {
+            let to = match link {
+                crate::bundle::ChunkLink::Chunk(c) => Link::To(real_sources + c, String::new()),
+                crate::bundle::ChunkLink::Asset { path, base } => match by_path.get(&path) {
+                    Some(&j) if base => Link::Base(j),
+                    Some(&j) => Link::To(j, String::new()),
+                    None => {
+                        out.diagnostics.push(
+                            Diagnostic::error(
+                                "ASSET_OUTSIDE_ROOT",
+                                Category::Input,
+                                format!(
+                                    "{} is imported as an asset but is not a file of the root",
+                                    cfg.display_path(&path)
+                                ),
+                            )
+                            .with_file(cfg.display_path(&path))
+                            .with_help("copy the file into the root, or include it"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            links[i].push((placeholder, to));
+        }
+    }
+    let asset_logical = |p: &Path| by_path.get(p).map(|&j| sources[j].logical.clone());
     if out.has_errors() {
         return;
     }
@@ -303,7 +400,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         let cyclic = component.len() > 1
             || links[component[0]]
                 .iter()
-                .any(|(_, l)| matches!(l, Link::To(j, _) if *j == component[0]));
+                .any(|(_, l)| l.target() == Some(component[0]));
         if cyclic {
             let mut h = sha2::Sha256::new();
             for &i in &component {
@@ -318,10 +415,14 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                     h.update([0]);
                 }
                 for (_, link) in &links[i] {
-                    if let Link::To(j, suffix) = link
-                        && !component.contains(j)
+                    if let Some(j) = link.target()
+                        && !component.contains(&j)
                     {
-                        h.update(names[*j].as_bytes());
+                        let suffix = match link {
+                            Link::To(_, s) => s.as_str(),
+                            _ => "",
+                        };
+                        h.update(names[j].as_bytes());
                         h.update(suffix.as_bytes());
                         h.update([0]);
                     }
@@ -380,7 +481,21 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         let Some(Finished { file, bytes, map }) = slot else {
             continue;
         };
+        let meta = i.checked_sub(real_sources).and_then(|k| chunk_meta.get(k));
+        let chunk_names = |list: &[usize]| -> Vec<String> {
+            list.iter()
+                .map(|&c| sources[real_sources + c].logical.clone())
+                .collect()
+        };
         let entry = Entry {
+            imports: meta.map(|m| chunk_names(&m.imports)).unwrap_or_default(),
+            dynamic_imports: meta
+                .map(|m| chunk_names(&m.dynamic_imports))
+                .unwrap_or_default(),
+            css: meta.map(|m| chunk_names(&m.css)).unwrap_or_default(),
+            assets: meta
+                .map(|m| m.assets.iter().filter_map(|p| asset_logical(p)).collect())
+                .unwrap_or_default(),
             cycle: in_cycle[i] && src.kind != Kind::Html,
             immutable: src.kind != Kind::Html,
             map: map.as_ref().map(|(name, _)| name.clone()),
@@ -444,6 +559,18 @@ enum Link {
     Keep(String),
     /// Source `j`'s output, plus the query and fragment to keep.
     To(usize, String),
+    /// Source `j`'s output as base + name, whatever the URL style (an
+    /// asset URL that JS hands to the page).
+    Base(usize),
+}
+
+impl Link {
+    fn target(&self) -> Option<usize> {
+        match self {
+            Link::To(j, _) | Link::Base(j) => Some(*j),
+            Link::Keep(_) => None,
+        }
+    }
 }
 
 /// Resolves every reference of every output; one error per bad reference.
@@ -522,6 +649,7 @@ fn rewrite(
         .map(|(placeholder, target)| {
             let url = match target {
                 Link::Keep(url) => url.clone(),
+                Link::Base(j) => format!("{}{}", cfg.base, refs::relative_url("", &names[*j])),
                 Link::To(j, suffix) => match cfg.urls {
                     UrlStyle::Relative => {
                         format!("{}{suffix}", refs::relative_url(&own, &names[*j]))
@@ -540,10 +668,7 @@ fn rewrite(
             .into_iter()
             .zip(links)
             .map(|((placeholder, url), (_, link))| {
-                let integrity = match link {
-                    Link::To(j, _) => integrities[*j].clone(),
-                    Link::Keep(_) => None,
-                };
+                let integrity = link.target().and_then(|j| integrities[j].clone());
                 (placeholder, url, integrity)
             })
             .collect();
@@ -562,6 +687,58 @@ fn rewrite(
         map.apply(&edits);
     }
     Ok((text.into_bytes(), map))
+}
+
+/// What the manifest says of a chunk: indices of chunks, and asset paths.
+struct ChunkMeta {
+    imports: Vec<usize>,
+    dynamic_imports: Vec<usize>,
+    css: Vec<usize>,
+    assets: Vec<PathBuf>,
+}
+
+/// Finds the declared entries among the sources and bundles them.
+fn bundle_entries(
+    cfg: &Config,
+    sources: &[Source],
+    js_opts: &JsOptions,
+    css_opts: &CssOptions,
+    css_scope: &CssScope<'_>,
+    known: &std::collections::BTreeSet<String>,
+    pool: &rayon::ThreadPool,
+) -> Result<crate::bundle::Bundle, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut entries = Vec::new();
+    for e in &cfg.entries {
+        match sources.iter().find(|s| s.logical == *e) {
+            Some(s) if matches!(s.kind, Kind::Js(_)) => entries.push(s),
+            Some(_) => errors.push(
+                Diagnostic::error(
+                    "ENTRY_KIND",
+                    Category::Config,
+                    format!("entry `{e}` is not a JavaScript or TypeScript file"),
+                )
+                .with_help("entries are JS/TS modules; stylesheets are imported from them or built on their own"),
+            ),
+            None => errors.push(
+                Diagnostic::error(
+                    "ENTRY_NOT_FOUND",
+                    Category::Config,
+                    format!("entry `{e}` is not a file of the root {}", cfg.display_path(&cfg.root)),
+                )
+                .with_help("entries are paths relative to the root (`app.ts` for <root>/app.ts), and must not be excluded"),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let known: std::collections::BTreeSet<String> = known
+        .iter()
+        .filter(|l| !cfg.entries.contains(l))
+        .cloned()
+        .collect();
+    pool.install(|| crate::bundle::bundle(cfg, &entries, js_opts, css_opts, css_scope, &known))
 }
 
 /// A file's final name and bytes, and its map file (name and bytes).
@@ -620,13 +797,7 @@ fn strongly_connected(links: &[Vec<(String, Link)>]) -> Vec<Vec<usize>> {
     let edges: Vec<Vec<usize>> = links
         .iter()
         .map(|l| {
-            let mut e: Vec<usize> = l
-                .iter()
-                .filter_map(|(_, link)| match link {
-                    Link::To(j, _) => Some(*j),
-                    Link::Keep(_) => None,
-                })
-                .collect();
+            let mut e: Vec<usize> = l.iter().filter_map(|(_, link)| link.target()).collect();
             e.sort_unstable();
             e.dedup();
             e
@@ -788,47 +959,56 @@ fn compile_one(
         }
     };
 
-    IN_JOB.with(|f| f.set(true));
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match src.kind {
-        Kind::Js(kind) => (
-            js::compile(&src.logical, &shown, text, kind, js_opts).map(|o| Output {
+    let stage = match src.kind {
+        Kind::Js(_) => "swc",
+        Kind::Html => "lol_html",
+        _ => "lightningcss",
+    };
+    let mut warnings = Vec::new();
+    let result = guarded(&shown, stage, || match src.kind {
+        Kind::Js(kind) => js::compile(&src.logical, &shown, text, kind, js_opts).map(|o| Output {
+            bytes: o.code.into_bytes(),
+            refs: o.refs,
+            source: Some(Arc::from(text)),
+            bare: o.bare,
+            map: o.map,
+        }),
+        Kind::Css => css::compile(&src.logical, text, css_scope, css_opts).map(|o| {
+            warnings = o.warnings;
+            Output {
+                bytes: o.code.into_bytes(),
+                refs: o.refs,
+                source: Some(o.source),
+                bare: Vec::new(),
+                map: o.map,
+            }
+        }),
+        Kind::Html => html::compile(&src.logical, &shown, text, css_opts).map(|o| {
+            warnings = o.warnings;
+            Output {
                 bytes: o.code.into_bytes(),
                 refs: o.refs,
                 source: Some(Arc::from(text)),
-                bare: o.bare,
-                map: o.map,
-            }),
-            Vec::new(),
-        ),
-        Kind::Css => match css::compile(&src.logical, text, css_scope, css_opts) {
-            Ok(o) => (
-                Ok(Output {
-                    bytes: o.code.into_bytes(),
-                    refs: o.refs,
-                    source: Some(o.source),
-                    bare: Vec::new(),
-                    map: o.map,
-                }),
-                o.warnings,
-            ),
-            Err(d) => (Err(d), Vec::new()),
-        },
-        Kind::Html => match html::compile(&src.logical, &shown, text, css_opts) {
-            Ok(o) => (
-                Ok(Output {
-                    bytes: o.code.into_bytes(),
-                    refs: o.refs,
-                    source: Some(Arc::from(text)),
-                    bare: Vec::new(),
-                    map: None,
-                }),
-                o.warnings,
-            ),
-            Err(d) => (Err(d), Vec::new()),
-        },
-        Kind::Static => (Ok(Output::plain(bytes.clone())), Vec::new()),
-    }));
-    IN_JOB.with(|f| f.set(false));
+                bare: Vec::new(),
+                map: None,
+            }
+        }),
+        Kind::Static => Ok(Output::plain(bytes.clone())),
+    });
+    (result, warnings)
+}
+
+/// Runs a compiler job: a panic becomes an `INTERNAL` error naming the
+/// file and the compiler (`stage`), and is not printed.
+pub(crate) fn guarded<T>(
+    shown: &str,
+    stage: &str,
+    job: impl FnOnce() -> Result<T, Vec<Diagnostic>>,
+) -> Result<T, Vec<Diagnostic>> {
+    install_panic_hook();
+    let was = IN_JOB.with(|f| f.replace(true));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(job));
+    IN_JOB.with(|f| f.set(was));
     match result {
         Ok(r) => r,
         Err(payload) => {
@@ -837,24 +1017,16 @@ fn compile_one(
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let stage = match src.kind {
-                Kind::Js(_) => "swc",
-                Kind::Html => "lol_html",
-                _ => "lightningcss",
-            };
-            (
-                Err(vec![
-                    Diagnostic::error(
-                        "INTERNAL",
-                        Category::Internal,
-                        format!("internal compiler error ({stage}) while compiling {shown}"),
-                    )
-                    .with_file(shown)
-                    .with_note(msg)
-                    .with_help("this is a bug; please report it with the file that triggers it"),
-                ]),
-                Vec::new(),
-            )
+            Err(vec![
+                Diagnostic::error(
+                    "INTERNAL",
+                    Category::Internal,
+                    format!("internal compiler error ({stage}) while compiling {shown}"),
+                )
+                .with_file(shown)
+                .with_note(msg)
+                .with_help("this is a bug; please report it with the file that triggers it"),
+            ])
         }
     }
 }

@@ -101,6 +101,55 @@ impl Map {
         }
     }
 
+    /// Joins maps of pieces of one output, each starting on the given line
+    /// (and column 0); sources and names are merged by name.
+    pub fn concat(parts: Vec<(u32, Map)>) -> Map {
+        let mut out = Map::default();
+        let mut source_ids: std::collections::HashMap<String, u32> =
+            std::collections::HashMap::new();
+        let mut name_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        for (line, part) in parts {
+            let srcs: Vec<u32> = part
+                .sources
+                .iter()
+                .zip(
+                    part.contents
+                        .iter()
+                        .map(Some)
+                        .chain(std::iter::repeat(None)),
+                )
+                .map(|(s, c)| {
+                    *source_ids.entry(s.clone()).or_insert_with(|| {
+                        out.sources.push(s.clone());
+                        out.contents.push(c.cloned().flatten());
+                        u32::try_from(out.sources.len() - 1).unwrap_or(u32::MAX)
+                    })
+                })
+                .collect();
+            let names: Vec<u32> = part
+                .names
+                .iter()
+                .map(|n| {
+                    *name_ids.entry(n.clone()).or_insert_with(|| {
+                        out.names.push(n.clone());
+                        u32::try_from(out.names.len() - 1).unwrap_or(u32::MAX)
+                    })
+                })
+                .collect();
+            for mut t in part.tokens {
+                t.dst_line += line;
+                if let Some(&s) = srcs.get(t.src_id as usize) {
+                    t.src_id = s;
+                }
+                if t.name_id != !0 {
+                    t.name_id = names.get(t.name_id as usize).copied().unwrap_or(!0);
+                }
+                out.tokens.push(t);
+            }
+        }
+        out
+    }
+
     /// Moves every mapping `n` lines down (for text put before the code).
     pub fn offset_lines(&mut self, n: u32) {
         for t in &mut self.tokens {

@@ -3,12 +3,15 @@
 #   - strace                      (apt)
 #   - chromium                    (apt; used headless by tests/browser/check.mjs)
 #   - tests/browser/node_modules  (npm ci: playwright-core only, no browser download)
+#   - tests/bundle/node_modules   (npm ci: esbuild and the real packages that
+#                                  tests/bundle/run.mjs bundles)
 # Idempotent and quiet on success: prints one line per thing it installed.
 # Needs Node.js (node + npm) on PATH; apt installs need root.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 browser_dir="$here/browser"
+bundle_dir="$here/bundle"
 
 die() { echo "tests/setup.sh: error: $*" >&2; exit 1; }
 
@@ -47,4 +50,11 @@ if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
     (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
         || die "npm ci failed in $browser_dir"
     echo "installed tests/browser/node_modules (npm ci)"
+fi
+
+# --- npm packages for the bundle execution tests ----------------------------
+if [ ! -d "$bundle_dir/node_modules/esbuild" ]; then
+    (cd "$bundle_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+        || die "npm ci failed in $bundle_dir"
+    echo "installed tests/bundle/node_modules (npm ci)"
 fi

@@ -158,6 +158,95 @@ pub fn compile(
     kind: JsKind,
     opts: &JsOptions,
 ) -> Result<JsOutput, Vec<Diagnostic>> {
+    GLOBALS.set(&Globals::new(), || {
+        let mut f = front(name, shown, src, kind, opts, &mut |_, _| {})?;
+        let is_module = matches!(f.program, Program::Module(_));
+        optimize(&mut f, opts, is_module, is_module)?;
+        // Module specifiers become placeholders the pipeline rewrites to
+        // fingerprinted names; taken after the transforms, so imports that
+        // TypeScript elided are not references.
+        let mut specifiers = Specifiers {
+            name,
+            src,
+            tag: placeholder_tag(src),
+            start: f.fm.start_pos.0,
+            refs: Vec::new(),
+            bare: Vec::new(),
+        };
+        f.program.visit_mut_with(&mut specifiers);
+        let (code, map) = print(&f, opts, name)?;
+        Ok(JsOutput {
+            code,
+            refs: specifiers.refs,
+            bare: specifiers.bare,
+            map,
+        })
+    })
+}
+
+/// A parsed and transformed (not yet minified) file. Lives inside the
+/// `GLOBALS` it was made in.
+pub(crate) struct Front {
+    pub cm: Lrc<SourceMap>,
+    pub fm: Lrc<SourceFile>,
+    pub program: Program,
+    pub comments: SingleThreadedComments,
+    pub unresolved_mark: Mark,
+    pub top_level_mark: Mark,
+    /// Legal comments, printed first in minified output.
+    pub legal: Vec<String>,
+    /// Original identifier names by position, for the map.
+    pub names: std::collections::HashMap<u32, String>,
+    pub source: Arc<str>,
+    pub shown: String,
+}
+
+impl Front {
+    /// A diagnostic at `span` of this file.
+    pub fn diagnostic(
+        &self,
+        code: &'static str,
+        msg: String,
+        span: swc_core::common::Span,
+    ) -> Diagnostic {
+        span_diagnostic(&self.fm, &self.shown, &self.source, code, msg, span)
+    }
+}
+
+fn span_diagnostic(
+    fm: &SourceFile,
+    shown: &str,
+    source: &Arc<str>,
+    code: &'static str,
+    msg: String,
+    span: swc_core::common::Span,
+) -> Diagnostic {
+    let lo = (span.lo.0.saturating_sub(fm.start_pos.0)) as usize;
+    let hi = (span.hi.0.saturating_sub(fm.start_pos.0)) as usize;
+    let d = Diagnostic::error(code, Category::Input, msg);
+    if span.is_dummy() || lo > source.len() {
+        d.with_file(shown)
+    } else {
+        d.with_label(Label::new(
+            shown,
+            source.clone(),
+            lo..hi.clamp(lo, source.len()),
+        ))
+    }
+}
+
+/// Parses and transforms one file up to (not including) minification:
+/// resolver, `after_resolver` (the bundler's defines), decorators,
+/// TypeScript, JSX, `using`, `preset_env`, inline helpers. Must run inside
+/// `GLOBALS.set`.
+pub(crate) fn front(
+    name: &str,
+    shown: &str,
+    src: &str,
+    kind: JsKind,
+    opts: &JsOptions,
+    after_resolver: &mut dyn FnMut(&mut Program, Mark),
+) -> Result<Front, Vec<Diagnostic>> {
     let source: Arc<str> = Arc::from(src);
     if let Some(at) = too_deep(src) {
         return Err(vec![
@@ -186,304 +275,341 @@ pub fn compile(
         }),
     );
     let to_diag = |code: &'static str, msg: String, span: swc_core::common::Span| {
-        let lo = (span.lo.0.saturating_sub(fm.start_pos.0)) as usize;
-        let hi = (span.hi.0.saturating_sub(fm.start_pos.0)) as usize;
-        let mut d = Diagnostic::error(code, Category::Input, msg);
-        if span.is_dummy() {
-            d = d.with_file(shown);
-        } else {
-            d = d.with_label(Label::new(shown, source.clone(), lo..hi.max(lo)));
-        }
-        d
+        span_diagnostic(&fm, shown, &source, code, msg, span)
     };
 
-    GLOBALS.set(&Globals::new(), || {
-        let comments = SingleThreadedComments::default();
-        let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
-        let jsx_syntax = matches!(kind, JsKind::Js | JsKind::Jsx | JsKind::Tsx);
-        let syntax = if is_ts {
-            Syntax::Typescript(TsSyntax {
-                tsx: kind == JsKind::Tsx,
-                decorators: true,
-                ..Default::default()
-            })
-        } else {
-            Syntax::Es(EsSyntax {
-                jsx: jsx_syntax,
-                decorators: true,
-                import_attributes: true,
-                ..Default::default()
-            })
-        };
+    let comments = SingleThreadedComments::default();
+    let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
+    let jsx_syntax = matches!(kind, JsKind::Js | JsKind::Jsx | JsKind::Tsx);
+    let syntax = if is_ts {
+        Syntax::Typescript(TsSyntax {
+            tsx: kind == JsKind::Tsx,
+            decorators: true,
+            ..Default::default()
+        })
+    } else {
+        Syntax::Es(EsSyntax {
+            jsx: jsx_syntax,
+            decorators: true,
+            import_attributes: true,
+            ..Default::default()
+        })
+    };
 
-        // Parse. Recovered errors are real syntax errors: fatal, like @swc/core.
-        let mut recovered = Vec::new();
-        let parsed = parse(&fm, syntax, kind, &comments, &mut recovered);
-        let mut errors: Vec<Diagnostic> = recovered
-            .into_iter()
-            .map(|e| to_diag("JS_PARSE", e.kind().msg().into_owned(), e.span()))
-            .collect();
-        let mut program = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                errors.insert(
-                    0,
-                    to_diag("JS_PARSE", e.kind().msg().into_owned(), e.span()),
-                );
-                return Err(dedupe(errors));
-            }
-        };
-        if !errors.is_empty() {
+    // Parse. Recovered errors are real syntax errors: fatal, like @swc/core.
+    let mut recovered = Vec::new();
+    let parsed = parse(&fm, syntax, kind, &comments, &mut recovered);
+    let mut errors: Vec<Diagnostic> = recovered
+        .into_iter()
+        .map(|e| to_diag("JS_PARSE", e.kind().msg().into_owned(), e.span()))
+        .collect();
+    let mut program = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            errors.insert(
+                0,
+                to_diag("JS_PARSE", e.kind().msg().into_owned(), e.span()),
+            );
             return Err(dedupe(errors));
         }
-        if let Some(span) = too_complex(&program) {
-            return Err(vec![
-                to_diag(
-                    "JS_NESTING",
-                    format!(
-                        "expression or statement nested deeper than {MAX_AST_DEPTH} levels; \
-                     the optimiser's cost grows with the square of this depth"
-                    ),
-                    span,
-                )
-                .with_help("split the expression (long `a + b + …` chains count as nesting)"),
-            ]);
-        }
-        let is_module = matches!(program, Program::Module(_));
+    };
+    if !errors.is_empty() {
+        return Err(dedupe(errors));
+    }
+    if let Some(span) = too_complex(&program) {
+        return Err(vec![
+            to_diag(
+                "JS_NESTING",
+                format!(
+                    "expression or statement nested deeper than {MAX_AST_DEPTH} levels; \
+                 the optimiser's cost grows with the square of this depth"
+                ),
+                span,
+            )
+            .with_help("split the expression (long `a + b + …` chains count as nesting)"),
+        ]);
+    }
 
-        let legal = legal_comments(&comments);
-        // Original identifier names by position, for the map's `names`:
-        // the minifier renames identifiers but keeps their spans.
-        let original_names = if opts.source_map {
-            let mut c = IdentNames::default();
-            program.visit_with(&mut c);
-            c.names
-        } else {
-            std::collections::HashMap::new()
-        };
-        let unresolved_mark = Mark::new();
-        let top_level_mark = Mark::new();
-        let mut program = HELPERS.set(&Helpers::new(false), || {
-            HANDLER.set(&handler, || {
-                program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
-                // Decorators first, while TypeScript's types are still there
-                // (swc's own order); preset_env lowers neither decorators
-                // nor `using`, which no target we support runs natively.
-                match opts.decorators {
-                    Decorators::Standard => {
-                        program.mutate(proposal::decorator_2022_03::decorator_2022_03());
-                    }
-                    Decorators::Legacy => program.mutate(proposal::decorators::decorators(
-                        proposal::decorators::Config {
-                            legacy: true,
-                            emit_metadata: false,
-                            use_define_for_class_fields: true,
-                        },
-                    )),
+    let legal = legal_comments(&comments);
+    // Original identifier names by position, for the map's `names`:
+    // the minifier renames identifiers but keeps their spans.
+    let names = if opts.source_map {
+        let mut c = IdentNames::default();
+        program.visit_with(&mut c);
+        c.names
+    } else {
+        std::collections::HashMap::new()
+    };
+    let unresolved_mark = Mark::new();
+    let top_level_mark = Mark::new();
+    let program = HELPERS.set(&Helpers::new(false), || {
+        HANDLER.set(&handler, || {
+            program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
+            after_resolver(&mut program, unresolved_mark);
+            // Decorators first, while TypeScript's types are still there
+            // (swc's own order); preset_env lowers neither decorators
+            // nor `using`, which no target we support runs natively.
+            match opts.decorators {
+                Decorators::Standard => {
+                    program.mutate(proposal::decorator_2022_03::decorator_2022_03());
                 }
-                if is_ts {
-                    let ts_config = typescript::Config {
-                        native_class_properties: true,
-                        ..Default::default()
-                    };
-                    match (&opts.jsx, kind) {
-                        (Jsx::Classic { factory, fragment }, JsKind::Tsx) => {
-                            program.mutate(typescript::tsx(
-                                cm.clone(),
-                                ts_config,
-                                typescript::TsxConfig {
-                                    pragma: Some(factory.clone().into()),
-                                    pragma_frag: Some(fragment.clone().into()),
-                                },
-                                &comments,
-                                unresolved_mark,
-                                top_level_mark,
-                            ));
-                        }
-                        _ => program.mutate(typescript::typescript(
-                            ts_config,
-                            unresolved_mark,
-                            top_level_mark,
-                        )),
-                    }
-                }
-                if jsx_syntax {
-                    let options = match &opts.jsx {
-                        Jsx::Automatic { import_source } => react::Options {
-                            runtime: Some(react::Runtime::Automatic),
-                            import_source: Some(import_source.as_str().into()),
-                            development: Some(false),
-                            ..Default::default()
-                        },
-                        Jsx::Classic { factory, fragment } => react::Options {
-                            runtime: Some(react::Runtime::Classic),
-                            pragma: Some(factory.clone().into()),
-                            pragma_frag: Some(fragment.clone().into()),
-                            development: Some(false),
-                            ..Default::default()
-                        },
-                    };
-                    program.mutate(react::react(
-                        cm.clone(),
-                        Some(&comments),
-                        options,
-                        top_level_mark,
-                        unresolved_mark,
-                    ));
-                }
-                program
-                    .mutate(proposal::explicit_resource_management::explicit_resource_management());
-                let env = preset_env::Config {
-                    targets: Some(preset_env::Targets::Versions(opts.versions)),
+                Decorators::Legacy => program.mutate(proposal::decorators::decorators(
+                    proposal::decorators::Config {
+                        legacy: true,
+                        emit_metadata: false,
+                        use_define_for_class_fields: true,
+                    },
+                )),
+            }
+            if is_ts {
+                let ts_config = typescript::Config {
+                    native_class_properties: true,
                     ..Default::default()
                 };
-                program.mutate(preset_env::transform_from_env(
-                    unresolved_mark,
-                    Some(&comments),
-                    env.into(),
-                    Assumptions::default(),
-                ));
-                program.mutate(inject_helpers(unresolved_mark));
-                if opts.minify {
-                    let mut compress = TerserCompressorOptions::default().into_config(cm.clone());
-                    compress.module = is_module;
-                    compress.ecma = opts.es;
-                    if is_module {
-                        compress.top_level = Some(TopLevelOptions { functions: true });
-                    }
-                    program = swc_core::ecma::minifier::optimize(
-                        program,
-                        cm.clone(),
-                        Some(&comments),
-                        None,
-                        &MinifyOptions {
-                            compress: Some(compress),
-                            mangle: Some(MangleOptions {
-                                top_level: Some(is_module),
-                                ..Default::default()
-                            }),
-                            ..Default::default()
-                        },
-                        &ExtraOptions {
+                match (&opts.jsx, kind) {
+                    (Jsx::Classic { factory, fragment }, JsKind::Tsx) => {
+                        program.mutate(typescript::tsx(
+                            cm.clone(),
+                            ts_config,
+                            typescript::TsxConfig {
+                                pragma: Some(factory.clone().into()),
+                                pragma_frag: Some(fragment.clone().into()),
+                            },
+                            &comments,
                             unresolved_mark,
                             top_level_mark,
-                            mangle_name_cache: None,
-                        },
-                    );
-                } else {
-                    program.mutate(hygiene());
+                        ));
+                    }
+                    _ => program.mutate(typescript::typescript(
+                        ts_config,
+                        unresolved_mark,
+                        top_level_mark,
+                    )),
                 }
-                program.mutate(fixer(Some(&comments)));
-                program
-            })
-        });
-
-        let transform_errors: Vec<Diagnostic> = collected
-            .lock()
-            .map(|v| v.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(msg, span)| to_diag("JS_TRANSFORM", msg, span))
-            .collect();
-        if !transform_errors.is_empty() {
-            return Err(transform_errors);
-        }
-
-        // Module specifiers become placeholders the pipeline rewrites to
-        // fingerprinted names; taken after the transforms, so imports that
-        // TypeScript elided are not references.
-        let mut specifiers = Specifiers {
-            name,
-            src,
-            tag: placeholder_tag(src),
-            start: fm.start_pos.0,
-            refs: Vec::new(),
-            bare: Vec::new(),
-        };
-        program.visit_mut_with(&mut specifiers);
-
-        let mut code = Vec::with_capacity(src.len() / 2);
-        let mut mappings = Vec::new();
-        {
-            let writer = JsWriter::new(
-                cm.clone(),
-                "\n",
-                &mut code,
-                opts.source_map.then_some(&mut mappings),
-            );
-            let wr: Box<dyn WriteJs> = if opts.minify {
-                Box::new(omit_trailing_semi(writer))
-            } else {
-                Box::new(writer)
-            };
-            let mut emitter = CodeEmitter {
-                cfg: CodegenConfig::default()
-                    .with_minify(opts.minify)
-                    .with_target(opts.es)
-                    .with_ascii_only(true)
-                    .with_omit_last_semi(opts.minify),
-                cm: cm.clone(),
-                comments: if opts.minify {
-                    None
-                } else {
-                    Some(&comments as &dyn Comments)
-                },
-                wr,
-            };
-            if let Err(e) = emitter.emit_program(&program) {
-                return Err(vec![
-                    Diagnostic::error(
-                        "JS_CODEGEN",
-                        Category::Internal,
-                        format!("cannot print: {e}"),
-                    )
-                    .with_file(shown),
-                ]);
             }
-        }
-        let code = String::from_utf8(code).map_err(|_| {
-            vec![
+            if jsx_syntax {
+                let options = match &opts.jsx {
+                    Jsx::Automatic { import_source } => react::Options {
+                        runtime: Some(react::Runtime::Automatic),
+                        import_source: Some(import_source.as_str().into()),
+                        development: Some(false),
+                        ..Default::default()
+                    },
+                    Jsx::Classic { factory, fragment } => react::Options {
+                        runtime: Some(react::Runtime::Classic),
+                        pragma: Some(factory.clone().into()),
+                        pragma_frag: Some(fragment.clone().into()),
+                        development: Some(false),
+                        ..Default::default()
+                    },
+                };
+                program.mutate(react::react(
+                    cm.clone(),
+                    Some(&comments),
+                    options,
+                    top_level_mark,
+                    unresolved_mark,
+                ));
+            }
+            program.mutate(proposal::explicit_resource_management::explicit_resource_management());
+            let env = preset_env::Config {
+                targets: Some(preset_env::Targets::Versions(opts.versions)),
+                ..Default::default()
+            };
+            program.mutate(preset_env::transform_from_env(
+                unresolved_mark,
+                Some(&comments),
+                env.into(),
+                Assumptions::default(),
+            ));
+            program.mutate(inject_helpers(unresolved_mark));
+            program
+        })
+    });
+    let transform_errors: Vec<Diagnostic> = collected
+        .lock()
+        .map(|v| v.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(msg, span)| to_diag("JS_TRANSFORM", msg, span))
+        .collect();
+    if !transform_errors.is_empty() {
+        return Err(transform_errors);
+    }
+    Ok(Front {
+        cm,
+        fm,
+        program,
+        comments,
+        unresolved_mark,
+        top_level_mark,
+        legal,
+        names,
+        source,
+        shown: shown.to_string(),
+    })
+}
+
+/// Minifies (compress, dropping unused top-level declarations when
+/// `top_level`; mangle, top-level names too when `mangle_top_level`)
+/// or, without minification, makes names hygienic; then adds the
+/// parentheses printing needs. Must run inside the `GLOBALS` of `f`.
+pub(crate) fn optimize(
+    f: &mut Front,
+    opts: &JsOptions,
+    top_level: bool,
+    mangle_top_level: bool,
+) -> Result<(), Vec<Diagnostic>> {
+    let collected = Arc::new(Mutex::new(Vec::new()));
+    let handler = Handler::with_emitter(
+        true,
+        false,
+        Box::new(Collect {
+            out: collected.clone(),
+        }),
+    );
+    let is_module = matches!(f.program, Program::Module(_));
+    let program = std::mem::replace(
+        &mut f.program,
+        Program::Script(swc_core::ecma::ast::Script {
+            span: swc_core::common::DUMMY_SP,
+            body: Vec::new(),
+            shebang: None,
+        }),
+    );
+    let mut program = HANDLER.set(&handler, || {
+        let mut program = if opts.minify {
+            let mut compress = TerserCompressorOptions::default().into_config(f.cm.clone());
+            compress.module = is_module;
+            compress.ecma = opts.es;
+            if top_level {
+                compress.top_level = Some(TopLevelOptions { functions: true });
+            }
+            swc_core::ecma::minifier::optimize(
+                program,
+                f.cm.clone(),
+                Some(&f.comments),
+                None,
+                &MinifyOptions {
+                    compress: Some(compress),
+                    mangle: Some(MangleOptions {
+                        top_level: Some(mangle_top_level),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                &ExtraOptions {
+                    unresolved_mark: f.unresolved_mark,
+                    top_level_mark: f.top_level_mark,
+                    mangle_name_cache: None,
+                },
+            )
+        } else {
+            let mut p = program;
+            p.mutate(hygiene());
+            p
+        };
+        program.mutate(fixer(Some(&f.comments)));
+        program
+    });
+    std::mem::swap(&mut f.program, &mut program);
+    let errors: Vec<Diagnostic> = collected
+        .lock()
+        .map(|v| v.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(msg, span)| f.diagnostic("JS_MINIFY", msg, span))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Prints `f` (legal comments first when minified) with its map, whose one
+/// source is called `name`.
+pub(crate) fn print(
+    f: &Front,
+    opts: &JsOptions,
+    name: &str,
+) -> Result<(String, Option<crate::sourcemap::Map>), Vec<Diagnostic>> {
+    let mut code = Vec::with_capacity(f.source.len() / 2);
+    let mut mappings = Vec::new();
+    {
+        let writer = JsWriter::new(
+            f.cm.clone(),
+            "\n",
+            &mut code,
+            opts.source_map.then_some(&mut mappings),
+        );
+        let wr: Box<dyn WriteJs> = if opts.minify {
+            Box::new(omit_trailing_semi(writer))
+        } else {
+            Box::new(writer)
+        };
+        let mut emitter = CodeEmitter {
+            cfg: CodegenConfig::default()
+                .with_minify(opts.minify)
+                .with_target(opts.es)
+                .with_ascii_only(true)
+                .with_omit_last_semi(opts.minify),
+            cm: f.cm.clone(),
+            comments: if opts.minify {
+                None
+            } else {
+                Some(&f.comments as &dyn Comments)
+            },
+            wr,
+        };
+        if let Err(e) = emitter.emit_program(&f.program) {
+            return Err(vec![
                 Diagnostic::error(
                     "JS_CODEGEN",
                     Category::Internal,
-                    "printer produced invalid UTF-8",
+                    format!("cannot print: {e}"),
                 )
-                .with_file(shown),
-            ]
-        })?;
-        let mut out = String::with_capacity(code.len() + 1);
-        if opts.minify {
-            // Minified output drops comments except legal ones, which go
-            // first (esbuild keeps them too).
-            for c in legal {
-                out.push_str(&c);
-                out.push('\n');
-            }
+                .with_file(&f.shown),
+            ]);
         }
-        let map = opts.source_map.then(|| {
-            let sm = cm.build_source_map(
-                &mappings,
-                None,
-                MapConfig {
-                    names: original_names,
-                },
-            );
-            let mut map = crate::sourcemap::Map::from_swc(&sm, &|_| name.to_string());
-            map.contents = vec![Some(source.clone()); map.sources.len()];
-            map.offset_lines(u32::try_from(out.matches('\n').count()).unwrap_or(u32::MAX));
-            map
-        });
-        out.push_str(&code);
-        if !out.ends_with('\n') {
+    }
+    let code = String::from_utf8(code).map_err(|_| {
+        vec![
+            Diagnostic::error(
+                "JS_CODEGEN",
+                Category::Internal,
+                "printer produced invalid UTF-8",
+            )
+            .with_file(&f.shown),
+        ]
+    })?;
+    let mut out = String::with_capacity(code.len() + 1);
+    if opts.minify {
+        // Minified output drops comments except legal ones, which go
+        // first (esbuild keeps them too).
+        for c in &f.legal {
+            out.push_str(c);
             out.push('\n');
         }
-        Ok(JsOutput {
-            code: out,
-            refs: specifiers.refs,
-            bare: specifiers.bare,
-            map,
-        })
-    })
+    }
+    let map = opts.source_map.then(|| {
+        let sm = f.cm.build_source_map(
+            &mappings,
+            None,
+            MapConfig {
+                names: f.names.clone(),
+            },
+        );
+        let mut map = crate::sourcemap::Map::from_swc(&sm, &|_| name.to_string());
+        map.contents = vec![Some(f.source.clone()); map.sources.len()];
+        map.offset_lines(u32::try_from(out.matches('\n').count()).unwrap_or(u32::MAX));
+        map
+    });
+    out.push_str(&code);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok((out, map))
 }
 
 /// The module references (`import`, `export … from`, literal `import()`,

@@ -1,0 +1,989 @@
+//! Emitting: each module is rewritten by its [`Plan`], minified (with the
+//! chunk-level names it must keep) and printed on its own thread; a chunk
+//! is its modules' code in evaluation order between the chunk's imports
+//! and exports, and its map is theirs, moved down by lines.
+
+#![allow(clippy::wildcard_imports)] // the swc AST is used whole
+#![allow(clippy::too_many_arguments)] // one job with its inputs spelled out
+#![allow(clippy::similar_names)] // rest/ret, own/own_names are what they say
+#![allow(clippy::implicit_hasher)] // internal maps
+#![allow(clippy::format_push_string)] // a few short lines per chunk
+
+use std::collections::{HashMap, HashSet};
+
+use swc_core::atoms::Atom;
+use swc_core::common::util::take::Take;
+use swc_core::common::{DUMMY_SP, GLOBALS, Mark, SyntaxContext};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::utils::{ExprFactory, find_pat_ids};
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+
+use super::link::{CallRepl, Linked, OutFormat, Plan, Prelude, Repl, SymId, Wrap};
+use super::module::{Js, ModuleId, comments_of, declared};
+use crate::diagnostics::Diagnostic;
+use crate::js::{self, Front, JsOptions};
+use crate::sourcemap::Map;
+
+/// A module's emitted code.
+pub struct Emitted {
+    /// Statements that run before any module of the chunk (namespace
+    /// objects).
+    pub head: String,
+    pub code: String,
+    pub map: Option<Map>,
+}
+
+/// How the emitter writes references it cannot know yet.
+pub struct Placeholders<'a> {
+    /// The URL of an asset module, as a page uses it (base + name).
+    pub asset: &'a (dyn Fn(ModuleId) -> String + Sync),
+    /// The URL of an asset module relative to the chunk
+    /// (`new URL(…, import.meta.url)`).
+    pub url: &'a (dyn Fn(ModuleId) -> String + Sync),
+    /// The URL of an entry point's chunk.
+    pub chunk: &'a (dyn Fn(usize) -> String + Sync),
+}
+
+/// Rewrites, optimises and prints one module.
+pub fn emit_module(
+    module_index: ModuleId,
+    mut js: Js,
+    name: &str,
+    plan: &Plan,
+    linked: &Linked,
+    format: OutFormat,
+    opts: &JsOptions,
+    ph: &Placeholders<'_>,
+) -> Result<Emitted, Vec<Diagnostic>> {
+    let globals = std::mem::take(&mut js.globals);
+    GLOBALS.set(&globals, || {
+        let comments = comments_of(&mut js);
+        let free = SyntaxContext::empty().apply_mark(js.unresolved_mark);
+        let top = SyntaxContext::empty().apply_mark(js.top_level_mark);
+        let names = &linked.names;
+        // Names this module declares at chunk level.
+        let mut own: HashSet<SymId> = plan.renames.values().copied().collect();
+        if let Some(Wrap::Cjs(s) | Wrap::Esm(s)) = plan.wrap {
+            own.insert(s);
+        }
+        for p in plan.prelude.iter().chain(&plan.postlude) {
+            match p {
+                Prelude::ImportVar { var, .. } | Prelude::Namespace { var, .. } => {
+                    own.insert(*var);
+                }
+                Prelude::Init(_) => {}
+            }
+        }
+        let ident = |s: SymId| -> Ident {
+            let ctxt = if own.contains(&s) { top } else { free };
+            Ident::new(names.get(s).cloned().unwrap_or_default(), DUMMY_SP, ctxt)
+        };
+        let helper =
+            |h: &str| -> Expr { Expr::Ident(ident(linked.helpers.get(h).copied().unwrap_or(0))) };
+        let is_cjs = matches!(plan.wrap, Some(Wrap::Cjs(_)));
+        let mut module = std::mem::replace(&mut js.program, Module::dummy());
+        let mut rw = Rewrite {
+            plan,
+            ident: &ident,
+            helper: &helper,
+            ph,
+            free,
+            this_repl: if is_cjs {
+                Some(Expr::Ident(Ident::new("exports".into(), DUMMY_SP, free)))
+            } else {
+                Some(*Expr::undefined(DUMMY_SP))
+            },
+            iife: format == OutFormat::Iife,
+            fn_depth: 0,
+            names,
+        };
+        module.visit_mut_with(&mut rw);
+
+        let mut prelude: Vec<Stmt> = Vec::new();
+        let mut postlude: Vec<Stmt> = Vec::new();
+        // Namespace objects exist before any module runs (as a module
+        // namespace does): they go to the chunk's head.
+        let mut head: Vec<Stmt> = Vec::new();
+        for (p, to_post) in plan
+            .prelude
+            .iter()
+            .map(|p| (p, false))
+            .chain(plan.postlude.iter().map(|p| (p, true)))
+        {
+            let prelude = if to_post { &mut postlude } else { &mut prelude };
+            match p {
+                Prelude::ImportVar {
+                    var,
+                    require,
+                    node_mode,
+                } => {
+                    let mut args = vec![
+                        Expr::Ident(ident(*require))
+                            .as_call(DUMMY_SP, vec![])
+                            .as_arg(),
+                    ];
+                    if *node_mode {
+                        args.push(Expr::Lit(Lit::Num(Number::from(1.0))).as_arg());
+                    }
+                    prelude.push(var_stmt(
+                        ident(*var),
+                        helper("__toESM").as_call(DUMMY_SP, args),
+                    ));
+                }
+                Prelude::Init(s) => {
+                    prelude.push(Expr::Ident(ident(*s)).as_call(DUMMY_SP, vec![]).into_stmt());
+                }
+                Prelude::Namespace { var, members } => {
+                    let prelude = &mut head;
+                    prelude.push(var_stmt(
+                        ident(*var),
+                        Expr::Object(ObjectLit {
+                            span: DUMMY_SP,
+                            props: vec![],
+                        }),
+                    ));
+                    if !members.is_empty() {
+                        let props = members
+                            .iter()
+                            .map(|(name, r)| {
+                                let value = rw.repl_expr(r);
+                                PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                                    key: prop_name(name),
+                                    value: Box::new(Expr::Arrow(ArrowExpr {
+                                        span: DUMMY_SP,
+                                        ctxt: SyntaxContext::empty(),
+                                        params: vec![],
+                                        body: Box::new(ArrowFunctionBody::Expr(Box::new(value))),
+                                        is_async: false,
+                                        is_generator: false,
+                                        type_params: None,
+                                        return_type: None,
+                                    })),
+                                })))
+                            })
+                            .collect();
+                        prelude.push(
+                            helper("__export")
+                                .as_call(
+                                    DUMMY_SP,
+                                    vec![
+                                        Expr::Ident(ident(*var)).as_arg(),
+                                        Expr::Object(ObjectLit {
+                                            span: DUMMY_SP,
+                                            props,
+                                        })
+                                        .as_arg(),
+                                    ],
+                                )
+                                .into_stmt(),
+                        );
+                    }
+                }
+            }
+        }
+
+        let body: Vec<Stmt> = module
+            .body
+            .drain(..)
+            .filter_map(|item| match item {
+                ModuleItem::Stmt(s) => Some(s),
+                ModuleItem::ModuleDecl(_) => None,
+            })
+            .collect();
+        let mut items: Vec<Stmt> = Vec::new();
+        match plan.wrap {
+            Some(Wrap::Cjs(s)) => {
+                let mut inner = prelude;
+                inner.extend(body);
+                let param = |n: &str| Param {
+                    span: DUMMY_SP,
+                    decorators: vec![],
+                    pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, free).into()),
+                };
+                let f = Expr::Fn(FnExpr {
+                    ident: None,
+                    function: Box::new(Function {
+                        params: vec![param("exports"), param("module")],
+                        decorators: vec![],
+                        span: DUMMY_SP,
+                        ctxt: SyntaxContext::empty(),
+                        body: Some(FunctionBody {
+                            span: DUMMY_SP,
+                            stmts: inner,
+                        }),
+                        this_param: None,
+                        is_generator: false,
+                        is_async: false,
+                        type_params: None,
+                        return_type: None,
+                    }),
+                });
+                items.push(var_stmt(
+                    ident(s),
+                    helper("__commonJS").as_call(DUMMY_SP, vec![f.as_arg()]),
+                ));
+                items.extend(postlude);
+            }
+            Some(Wrap::Esm(s)) => {
+                // Bindings are hoisted out of the closure so other modules
+                // can name them; functions move out whole.
+                let mut hoisted: Vec<Ident> = Vec::new();
+                let mut outside: Vec<Stmt> = Vec::new();
+                let mut inner: Vec<Stmt> = prelude;
+                for stmt in body {
+                    match stmt {
+                        Stmt::Decl(Decl::Fn(_)) => outside.push(stmt),
+                        Stmt::Decl(Decl::Class(c)) => {
+                            hoisted.push(c.ident.clone());
+                            let id = c.ident.clone();
+                            inner.push(
+                                AssignExpr {
+                                    span: DUMMY_SP,
+                                    op: AssignOp::Assign,
+                                    left: AssignTarget::Simple(SimpleAssignTarget::Ident(
+                                        id.into(),
+                                    )),
+                                    right: Box::new(Expr::Class(ClassExpr {
+                                        ident: Some(c.ident),
+                                        class: c.class,
+                                    })),
+                                }
+                                .into_stmt(),
+                            );
+                        }
+                        Stmt::Decl(Decl::Var(v)) => {
+                            let ids: Vec<Id> = find_pat_ids(&v.decls);
+                            for d in v.decls {
+                                for id in find_pat_ids::<_, Id>(&d.name) {
+                                    hoisted.push(Ident::new(id.0, DUMMY_SP, id.1));
+                                }
+                                if let Some(init) = d.init {
+                                    match AssignTarget::try_from(d.name) {
+                                        Ok(left) => inner.push(
+                                            AssignExpr {
+                                                span: DUMMY_SP,
+                                                op: AssignOp::Assign,
+                                                left,
+                                                right: init,
+                                            }
+                                            .into_stmt(),
+                                        ),
+                                        Err(_) => inner.push(Stmt::Expr(ExprStmt {
+                                            span: DUMMY_SP,
+                                            expr: init,
+                                        })),
+                                    }
+                                }
+                            }
+                            let _ = ids;
+                        }
+                        other => inner.push(other),
+                    }
+                }
+                if !hoisted.is_empty() {
+                    items.push(Stmt::Decl(Decl::Var(Box::new(VarDecl {
+                        span: DUMMY_SP,
+                        ctxt: SyntaxContext::empty(),
+                        kind: VarDeclKind::Var,
+                        declare: false,
+                        decls: hoisted
+                            .into_iter()
+                            .map(|i| VarDeclarator {
+                                span: DUMMY_SP,
+                                name: Pat::Ident(i.into()),
+                                init: None,
+                                definite: false,
+                            })
+                            .collect(),
+                    }))));
+                }
+                items.extend(outside);
+                let f = Expr::Arrow(ArrowExpr {
+                    span: DUMMY_SP,
+                    ctxt: SyntaxContext::empty(),
+                    params: vec![],
+                    body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody {
+                        span: DUMMY_SP,
+                        stmts: inner,
+                    })),
+                    is_async: false,
+                    is_generator: false,
+                    type_params: None,
+                    return_type: None,
+                });
+                items.push(var_stmt(
+                    ident(s),
+                    helper("__esm").as_call(DUMMY_SP, vec![f.as_arg()]),
+                ));
+            }
+            _ => {
+                items.extend(prelude);
+                items.extend(body);
+            }
+        }
+        // Tell the minifier which chunk-level names the rest of the build
+        // reads; everything else at the top level may go if unused.
+        let keep: Vec<ExportSpecifier> = plan
+            .keep
+            .iter()
+            .filter(|s| own.contains(s))
+            .map(|&s| {
+                ExportSpecifier::Named(ExportNamedSpecifier {
+                    span: DUMMY_SP,
+                    orig: ModuleExportName::Ident(ident(s)),
+                    exported: None,
+                    is_type_only: false,
+                })
+            })
+            .collect();
+        module.body = items.into_iter().map(ModuleItem::Stmt).collect();
+        if opts.minify && !keep.is_empty() {
+            module
+                .body
+                .push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(
+                    NamedExport {
+                        span: DUMMY_SP,
+                        specifiers: keep,
+                        src: None,
+                        type_only: false,
+                        with: None,
+                    },
+                )));
+        }
+        let mut f = Front {
+            cm: js.cm.clone(),
+            fm: js.fm.clone(),
+            program: Program::Module(module),
+            comments,
+            unresolved_mark: js.unresolved_mark,
+            top_level_mark: js.top_level_mark,
+            legal: std::mem::take(&mut js.legal),
+            names: std::mem::take(&mut js.names),
+            source: js.source.clone(),
+            shown: name.to_string(),
+        };
+        js::optimize(&mut f, opts, true, false)?;
+        if let Program::Module(m) = &mut f.program {
+            m.body
+                .retain(|item| !matches!(item, ModuleItem::ModuleDecl(_)));
+            // The minifier can move bindings to the top level (inlining a
+            // function called once); they would share the chunk's scope
+            // with every other module, so they get names no other module
+            // can have.
+            let own_names: HashSet<Atom> =
+                own.iter().filter_map(|&s| names.get(s).cloned()).collect();
+            let mut fresh: HashMap<Id, Atom> = HashMap::new();
+            for item in &m.body {
+                if let ModuleItem::Stmt(s) = item {
+                    for id in declared(s) {
+                        if !own_names.contains(&id.0) {
+                            let name = Atom::from(format!("{}${}", id.0, module_index));
+                            fresh.insert(id, name);
+                        }
+                    }
+                }
+            }
+            if !fresh.is_empty() {
+                m.visit_mut_with(&mut Fresh { names: &fresh });
+            }
+        }
+        let (code, map) = js::print(&f, opts, name)?;
+        let head = if head.is_empty() {
+            String::new()
+        } else {
+            let mut head_opts = opts.clone();
+            head_opts.source_map = false;
+            f.program = Program::Module(Module {
+                span: DUMMY_SP,
+                body: head.into_iter().map(ModuleItem::Stmt).collect(),
+                shebang: None,
+            });
+            f.comments = swc_core::common::comments::SingleThreadedComments::default();
+            f.legal = Vec::new();
+            js::print(&f, &head_opts, name)?.0
+        };
+        Ok(Emitted { head, code, map })
+    })
+}
+
+fn var_stmt(name: Ident, init: Expr) -> Stmt {
+    Stmt::Decl(Decl::Var(Box::new(VarDecl {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        kind: VarDeclKind::Var,
+        declare: false,
+        decls: vec![VarDeclarator {
+            span: DUMMY_SP,
+            name: Pat::Ident(name.into()),
+            init: Some(Box::new(init)),
+            definite: false,
+        }],
+    })))
+}
+
+fn prop_name(name: &Atom) -> PropName {
+    if is_identifier(name) {
+        PropName::Ident(IdentName::new(name.clone(), DUMMY_SP))
+    } else {
+        PropName::Str(Str {
+            span: DUMMY_SP,
+            value: name.as_str().into(),
+            raw: None,
+        })
+    }
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '$' || c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '$' || c == '_' || c.is_ascii_alphanumeric())
+}
+
+struct Rewrite<'a> {
+    plan: &'a Plan,
+    ident: &'a dyn Fn(SymId) -> Ident,
+    helper: &'a dyn Fn(&str) -> Expr,
+    ph: &'a Placeholders<'a>,
+    free: SyntaxContext,
+    this_repl: Option<Expr>,
+    iife: bool,
+    fn_depth: u32,
+    names: &'a [Atom],
+}
+
+impl Rewrite<'_> {
+    fn repl_expr(&self, r: &Repl) -> Expr {
+        match r {
+            Repl::Sym(s) => Expr::Ident((self.ident)(*s)),
+            Repl::Member(s, prop) => Expr::Ident((self.ident)(*s))
+                .make_member(IdentName::new(prop.clone(), DUMMY_SP))
+                .into(),
+            Repl::Url(m) => Expr::Lit(Lit::Str(Str {
+                span: DUMMY_SP,
+                value: (self.ph.asset)(*m).as_str().into(),
+                raw: None,
+            })),
+            Repl::Undefined => *Expr::undefined(DUMMY_SP),
+            Repl::EmptyObject => Expr::Object(ObjectLit {
+                span: DUMMY_SP,
+                props: vec![],
+            }),
+        }
+    }
+
+    fn member_repl(&self, m: &MemberExpr) -> Option<&Repl> {
+        let Expr::Ident(obj) = &*m.obj else {
+            return None;
+        };
+        let prop: Atom = match &m.prop {
+            MemberProp::Ident(p) => p.sym.clone(),
+            MemberProp::Computed(c) => match &*c.expr {
+                Expr::Lit(Lit::Str(s)) => Atom::from(s.value.to_string_lossy().as_ref()),
+                _ => return None,
+            },
+            MemberProp::PrivateName(_) => return None,
+        };
+        let id = obj.to_id();
+        if !self.plan.imports.contains_key(&id) {
+            return None;
+        }
+        // A namespace seen through: a name it does not export reads as
+        // undefined.
+        let any = self.plan.members.keys().any(|(l, _)| *l == id);
+        match self.plan.members.get(&(id, prop)) {
+            Some(r) => Some(r),
+            None if any => Some(&Repl::Undefined),
+            None => None,
+        }
+    }
+
+    fn call_repl(&self, c: &CallRepl) -> Expr {
+        match c {
+            CallRepl::Call(s) => Expr::Ident((self.ident)(*s)).as_call(DUMMY_SP, vec![]),
+            CallRepl::ToCommonJs { init, ns } => {
+                let conv = (self.helper)("__toCommonJS")
+                    .as_call(DUMMY_SP, vec![Expr::Ident((self.ident)(*ns)).as_arg()]);
+                match init {
+                    Some(i) => seq(vec![
+                        Expr::Ident((self.ident)(*i)).as_call(DUMMY_SP, vec![]),
+                        conv,
+                    ]),
+                    None => conv,
+                }
+            }
+            CallRepl::Empty => Expr::Object(ObjectLit {
+                span: DUMMY_SP,
+                props: vec![],
+            }),
+            CallRepl::Chunk { entry, ns } => {
+                let load = Expr::Call(CallExpr {
+                    span: DUMMY_SP,
+                    ctxt: SyntaxContext::empty(),
+                    callee: Callee::Import(Import {
+                        span: DUMMY_SP,
+                        phase: ImportPhase::Evaluation,
+                    }),
+                    args: vec![
+                        Expr::Lit(Lit::Str(Str {
+                            span: DUMMY_SP,
+                            value: (self.ph.chunk)(*entry).as_str().into(),
+                            raw: None,
+                        }))
+                        .as_arg(),
+                    ],
+                    type_args: None,
+                });
+                if !*ns {
+                    return load;
+                }
+                let m = Ident::new(
+                    "m".into(),
+                    DUMMY_SP,
+                    SyntaxContext::empty().apply_mark(Mark::new()),
+                );
+                let arrow = Expr::Arrow(ArrowExpr {
+                    span: DUMMY_SP,
+                    ctxt: SyntaxContext::empty(),
+                    params: vec![Pat::Ident(m.clone().into())],
+                    body: Box::new(ArrowFunctionBody::Expr(Box::new(
+                        Expr::Ident(m)
+                            .make_member(IdentName::new(super::link::NS_EXPORT.into(), DUMMY_SP))
+                            .into(),
+                    ))),
+                    is_async: false,
+                    is_generator: false,
+                    type_params: None,
+                    return_type: None,
+                });
+                load.make_member(IdentName::new("then".into(), DUMMY_SP))
+                    .as_call(DUMMY_SP, vec![arrow.as_arg()])
+            }
+            CallRepl::InlineCjs { require, node_mode } => {
+                let mut args = vec![
+                    Expr::Ident((self.ident)(*require))
+                        .as_call(DUMMY_SP, vec![])
+                        .as_arg(),
+                ];
+                if *node_mode {
+                    args.push(Expr::Lit(Lit::Num(Number::from(1.0))).as_arg());
+                }
+                let value = (self.helper)("__toESM").as_call(DUMMY_SP, args);
+                promise_then(value, self.free)
+            }
+            CallRepl::Inline { init, ns } => {
+                let value = match init {
+                    Some(i) => seq(vec![
+                        Expr::Ident((self.ident)(*i)).as_call(DUMMY_SP, vec![]),
+                        Expr::Ident((self.ident)(*ns)),
+                    ]),
+                    None => Expr::Ident((self.ident)(*ns)),
+                };
+                promise_then(value, self.free)
+            }
+        }
+    }
+}
+
+/// `Promise.resolve().then(() => value)`
+fn promise_then(value: Expr, free: SyntaxContext) -> Expr {
+    let resolved = Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, free))
+        .make_member(IdentName::new("resolve".into(), DUMMY_SP))
+        .as_call(DUMMY_SP, vec![]);
+    let arrow = Expr::Arrow(ArrowExpr {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        params: vec![],
+        body: Box::new(ArrowFunctionBody::Expr(Box::new(value))),
+        is_async: false,
+        is_generator: false,
+        type_params: None,
+        return_type: None,
+    });
+    resolved
+        .make_member(IdentName::new("then".into(), DUMMY_SP))
+        .as_call(DUMMY_SP, vec![arrow.as_arg()])
+}
+
+impl Rewrite<'_> {
+    /// An identifier's replacement, if it is an import or renamed.
+    fn ident_expr(&self, i: &Ident) -> Option<Expr> {
+        let id = i.to_id();
+        if let Some(r) = self.plan.imports.get(&id) {
+            return Some(self.repl_expr(r));
+        }
+        self.plan.renames.get(&id).map(|&s| {
+            Expr::Ident(Ident::new(
+                self.names.get(s).cloned().unwrap_or_default(),
+                i.span,
+                i.ctxt,
+            ))
+        })
+    }
+}
+
+fn seq(exprs: Vec<Expr>) -> Expr {
+    Expr::Paren(ParenExpr {
+        span: DUMMY_SP,
+        expr: Box::new(Expr::Seq(SeqExpr {
+            span: DUMMY_SP,
+            exprs: exprs.into_iter().map(Box::new).collect(),
+        })),
+    })
+}
+
+/// `(0, a.b)`: a member call without `this`.
+fn detached(e: Expr) -> Expr {
+    if matches!(e, Expr::Member(_)) {
+        seq(vec![Expr::Lit(Lit::Num(Number::from(0.0))), e])
+    } else {
+        e
+    }
+}
+
+impl VisitMut for Rewrite<'_> {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        match e {
+            Expr::Ident(i) => {
+                if let Some(r) = self.ident_expr(i) {
+                    *e = r;
+                }
+                return;
+            }
+            Expr::Member(m) => {
+                if let Some(r) = self.member_repl(m) {
+                    *e = self.repl_expr(&r.clone());
+                    return;
+                }
+            }
+            Expr::This(_) if self.fn_depth == 0 => {
+                if let Some(r) = &self.this_repl {
+                    *e = r.clone();
+                }
+                return;
+            }
+            Expr::MetaProp(m) if self.iife && m.kind == MetaPropKind::ImportMeta => {
+                *e = Expr::Object(ObjectLit {
+                    span: DUMMY_SP,
+                    props: vec![],
+                });
+                return;
+            }
+            Expr::Call(c) => {
+                if let Some(r) = self.plan.calls.get(&c.span.lo.0) {
+                    *e = self.call_repl(&r.clone());
+                    return;
+                }
+            }
+            Expr::New(n) => {
+                if let Some(args) = &mut n.args
+                    && let Some(first) = args.first_mut()
+                    && let Expr::Lit(Lit::Str(s)) = &mut *first.expr
+                    && let Some(&m) = self.plan.urls.get(&s.span.lo.0)
+                {
+                    s.value = (self.ph.url)(m).as_str().into();
+                    s.raw = None;
+                }
+            }
+            _ => {}
+        }
+        e.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_callee(&mut self, c: &mut Callee) {
+        if let Callee::Expr(e) = c {
+            let replaced = match &**e {
+                Expr::Ident(i) => self.ident_expr(i),
+                Expr::Member(m) => self.member_repl(m).map(|r| self.repl_expr(&r.clone())),
+                _ => None,
+            };
+            if let Some(r) = replaced {
+                **e = detached(r);
+                return;
+            }
+        }
+        c.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_tagged_tpl(&mut self, t: &mut TaggedTpl) {
+        let replaced = match &*t.tag {
+            Expr::Ident(i) => self.ident_expr(i),
+            Expr::Member(m) => self.member_repl(m).map(|r| self.repl_expr(&r.clone())),
+            _ => None,
+        };
+        if let Some(r) = replaced {
+            *t.tag = detached(r);
+            t.tpl.visit_mut_with(self);
+            return;
+        }
+        t.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        if let Some(&s) = self.plan.renames.get(&i.to_id()) {
+            i.sym = self.names.get(s).cloned().unwrap_or_default();
+        }
+    }
+
+    fn visit_mut_prop(&mut self, p: &mut Prop) {
+        if let Prop::Shorthand(i) = p
+            && let Some(value) = self.ident_expr(i)
+        {
+            *p = Prop::KeyValue(KeyValueProp {
+                key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)),
+                value: Box::new(value),
+            });
+            return;
+        }
+        p.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
+        if let ObjectPatProp::Assign(a) = p
+            && self.plan.renames.contains_key(&a.key.id.to_id())
+        {
+            let key = PropName::Ident(IdentName::new(a.key.id.sym.clone(), a.key.id.span));
+            let mut binding = a.key.clone();
+            binding.visit_mut_with(self);
+            let mut value = match a.value.take() {
+                Some(default) => Pat::Assign(AssignPat {
+                    span: DUMMY_SP,
+                    left: Box::new(Pat::Ident(binding)),
+                    right: default,
+                }),
+                None => Pat::Ident(binding),
+            };
+            value.visit_mut_children_with(self);
+            *p = ObjectPatProp::KeyValue(KeyValuePatProp {
+                key,
+                value: Box::new(value),
+            });
+            return;
+        }
+        p.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_function(&mut self, f: &mut Function) {
+        self.fn_depth += 1;
+        f.visit_mut_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    fn visit_mut_class(&mut self, c: &mut Class) {
+        // `this` in field initialisers and static blocks is the class.
+        self.fn_depth += 1;
+        c.visit_mut_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    // Statements that declare chunk-level names keep their shape.
+    fn visit_mut_stmt(&mut self, s: &mut Stmt) {
+        s.visit_mut_children_with(self);
+    }
+}
+
+/// Renames bindings by id.
+struct Fresh<'a> {
+    names: &'a HashMap<Id, Atom>,
+}
+
+impl VisitMut for Fresh<'_> {
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        if let Some(n) = self.names.get(&i.to_id()) {
+            i.sym = n.clone();
+        }
+    }
+
+    fn visit_mut_prop(&mut self, p: &mut Prop) {
+        if let Prop::Shorthand(i) = p
+            && let Some(n) = self.names.get(&i.to_id())
+        {
+            *p = Prop::KeyValue(KeyValueProp {
+                key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)),
+                value: Box::new(Expr::Ident(Ident::new(n.clone(), i.span, i.ctxt))),
+            });
+            return;
+        }
+        p.visit_mut_children_with(self);
+    }
+}
+
+/// The chunk's code: its imports, its modules' code, its exports.
+pub struct ChunkText {
+    pub code: String,
+    pub map: Option<Map>,
+}
+
+/// Joins emitted modules into a chunk.
+#[allow(clippy::too_many_arguments)]
+pub fn assemble(
+    chunk: usize,
+    linked: &Linked,
+    emitted: &HashMap<ModuleId, Emitted>,
+    format: OutFormat,
+    global_name: Option<&str>,
+    chunk_placeholder: &dyn Fn(usize) -> String,
+    asset_placeholder: &dyn Fn(ModuleId) -> String,
+    maps: bool,
+    minify: bool,
+) -> ChunkText {
+    let plan = &linked.chunks[chunk];
+    let names = &linked.names;
+    let nl = "\n";
+    let mut code = String::new();
+    let mut parts: Vec<(u32, Map)> = Vec::new();
+    let mut lines: u32 = 0;
+    let push = |code: &mut String, lines: &mut u32, text: &str| {
+        code.push_str(text);
+        *lines += u32::try_from(text.matches('\n').count()).unwrap_or(0);
+    };
+    if format == OutFormat::Iife {
+        let open = match global_name {
+            Some(g) => format!("var {g}=(()=>{{{nl}"),
+            None => format!("(()=>{{{nl}"),
+        };
+        push(&mut code, &mut lines, &open);
+    }
+    for (other, syms) in &plan.imports {
+        let spec = crate::js::js_string(&chunk_placeholder(*other));
+        let text = if syms.is_empty() {
+            format!("import {spec};{nl}")
+        } else {
+            let list: Vec<String> = syms.iter().map(|s| names[*s].to_string()).collect();
+            format!("import{{{}}}from{spec};{nl}", list.join(","))
+        };
+        push(&mut code, &mut lines, &text);
+    }
+    // The runtime first (the heads call its `__export`), then every
+    // namespace object, then the modules' code.
+    let (runtime, rest): (Vec<ModuleId>, Vec<ModuleId>) =
+        plan.modules.iter().partition(|&&m| m == 0);
+    let mut order = runtime.clone();
+    for m in &runtime {
+        if let Some(e) = emitted.get(m) {
+            if let Some(map) = &e.map {
+                parts.push((lines, map.clone()));
+            }
+            push(&mut code, &mut lines, &e.code);
+            if !e.code.ends_with('\n') {
+                push(&mut code, &mut lines, nl);
+            }
+        }
+    }
+    order.clear();
+    for m in &rest {
+        if let Some(e) = emitted.get(m)
+            && !e.head.is_empty()
+        {
+            push(&mut code, &mut lines, &e.head);
+            if !e.head.ends_with('\n') {
+                push(&mut code, &mut lines, nl);
+            }
+        }
+    }
+    order.extend(rest);
+    for m in &order {
+        if let Some(e) = emitted.get(m) {
+            if let Some(map) = &e.map {
+                parts.push((lines, map.clone()));
+            }
+            push(&mut code, &mut lines, &e.code);
+            if !e.code.ends_with('\n') {
+                push(&mut code, &mut lines, nl);
+            }
+        }
+    }
+    // Exports: the entry's public names, and names other chunks import.
+    let mut specs: Vec<String> = Vec::new();
+    let mut temps = String::new();
+    let mut public: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for (k, (name, repl)) in plan.entry_exports.iter().enumerate() {
+        let local = match repl {
+            Repl::Sym(s) => names[*s].to_string(),
+            other => {
+                let temp = format!("__prebake_export{k}");
+                let value = match other {
+                    Repl::Member(s, p) => format!("{}[{}]", names[*s], crate::js::js_string(p)),
+                    Repl::Url(m) => crate::js::js_string(&asset_placeholder(*m)),
+                    Repl::EmptyObject => "{}".to_string(),
+                    _ => "void 0".to_string(),
+                };
+                temps.push_str(&format!("var {temp}={value};{nl}")); // cold path
+                temp
+            }
+        };
+        public.insert(name.to_string(), local);
+    }
+    push(&mut code, &mut lines, &temps);
+    if let Some(r) = plan.entry_cjs {
+        // A CommonJS entry runs when its chunk loads; its exports are the
+        // chunk's default export (or the IIFE's value).
+        let call = format!("{}()", names[r]);
+        match format {
+            OutFormat::Esm => {
+                push(
+                    &mut code,
+                    &mut lines,
+                    &format!("var __prebake_cjs={call};{nl}"),
+                );
+                public.insert("default".into(), "__prebake_cjs".into());
+            }
+            OutFormat::Iife => {
+                let stmt = if global_name.is_some() {
+                    format!("return {call};{nl}")
+                } else {
+                    format!("{call};{nl}")
+                };
+                push(&mut code, &mut lines, &stmt);
+            }
+        }
+    }
+    if format == OutFormat::Esm {
+        for (name, local) in &public {
+            let exported = if is_identifier(name) {
+                name.clone()
+            } else {
+                crate::js::js_string(name)
+            };
+            if *local == exported {
+                specs.push(local.clone());
+            } else {
+                specs.push(format!("{local} as {exported}"));
+            }
+        }
+        for s in &plan.exports {
+            let n = names[*s].to_string();
+            if !public.contains_key(&n) || public.get(&n) != Some(&n) {
+                if public.contains_key(&n) {
+                    continue;
+                }
+                specs.push(n);
+            }
+        }
+        if !specs.is_empty() {
+            let sep = if minify { "," } else { ", " };
+            push(
+                &mut code,
+                &mut lines,
+                &format!("export{{{}}};{nl}", specs.join(sep)),
+            );
+        }
+    } else {
+        if global_name.is_some() && plan.entry_cjs.is_none() {
+            let ret = match plan.entry_namespace {
+                Some(ns) => names[ns].to_string(),
+                None => "{}".to_string(),
+            };
+            push(&mut code, &mut lines, &format!("return {ret};{nl}"));
+        }
+        push(&mut code, &mut lines, &format!("}})();{nl}"));
+    }
+    let map = maps.then(|| Map::concat(parts));
+    ChunkText { code, map }
+}
+
+/// The names a top-level statement declares (re-exported for tests).
+pub fn top_level_names(s: &Stmt) -> Vec<Id> {
+    declared(s)
+}

@@ -1,0 +1,730 @@
+//! Bundling: entry points and everything they import become a few chunks.
+//!
+//! ```text
+//! entries --load (rayon, one BFS level at a time)--> modules + records
+//!         --resolve (oxc_resolver)--> module graph
+//!         --link (serial)--> a plan per module and per chunk
+//!         --emit (rayon: rewrite, minify, print per module)--> module code
+//!         --assemble--> chunk text + map, references as placeholders
+//! ```
+//!
+//! The pipeline then fingerprints chunks like any other output: a chunk's
+//! name is the hash of its final bytes, which contain the final names of
+//! the chunks and assets it references.
+
+pub mod emit;
+pub mod link;
+pub mod module;
+pub mod resolve;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::{BundleFormat, Config};
+use crate::css::{self, CssOptions, CssScope};
+use crate::diagnostics::{Category, Diagnostic, Label};
+use crate::discover::{self, JsKind, Kind, Source};
+use crate::js::JsOptions;
+use crate::refs::Reference;
+use crate::sourcemap::Map;
+
+use link::{LinkOptions, OutFormat};
+use module::{Body, ModuleData, ModuleId, PackageCache, RecordKind, Target};
+use resolve::{ModuleResolver, Request, Resolved};
+
+/// esbuild's interop helpers, reduced. The linker renames them like any
+/// other top-level binding; the minifier drops those a build does not use.
+const RUNTIME: &str = include_str!("runtime.js");
+const RUNTIME_NAME: &str = "prebake/runtime.js";
+
+/// A chunk's reference to something named only at fingerprinting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkLink {
+    /// Another chunk, by index.
+    Chunk(usize),
+    /// An asset file; `base`: written as base + name (a URL a page uses),
+    /// else relative to the chunk.
+    Asset { path: PathBuf, base: bool },
+}
+
+/// One output of the bundler.
+#[derive(Debug)]
+pub struct Chunk {
+    /// Manifest key: an entry's own logical name, `_chunks/<name>.js` for
+    /// shared chunks, `<entry>.css` for an entry's stylesheet.
+    pub logical: String,
+    pub css: bool,
+    pub code: String,
+    pub map: Option<Map>,
+    /// JS: placeholders to final URLs.
+    pub links: Vec<(String, ChunkLink)>,
+    /// CSS: `url()` references, resolved like any stylesheet's.
+    pub refs: Vec<Reference>,
+    /// Static chunk imports, `import()`ed chunks and the entry's
+    /// stylesheet chunks, by index.
+    pub imports: Vec<usize>,
+    pub dynamic_imports: Vec<usize>,
+    pub stylesheets: Vec<usize>,
+    pub assets: Vec<PathBuf>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What the bundler produced.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    pub chunks: Vec<Chunk>,
+    /// Every module of the graph (absolute paths): sources the bundle took
+    /// in, and inputs the build read.
+    pub modules: Vec<PathBuf>,
+}
+
+/// A file name's stem as an identifier part: `lib/date-fns.ts` → `date_fns`.
+pub fn ident_stem(name: &str) -> String {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let stem = match file.find('.') {
+        Some(i) if i > 0 => &file[..i],
+        _ => file,
+    };
+    let mut out: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.as_bytes()[0].is_ascii_digit() {
+        out.insert(0, '_');
+    }
+    if out == "index" || out == "_" {
+        // `index` says little: use the directory's name.
+        let dir = name.rsplit('/').nth(1).unwrap_or("");
+        if !dir.is_empty() && dir != ".." {
+            return ident_stem(dir);
+        }
+    }
+    out
+}
+
+/// `path` relative to `root` with `/`, with `..` when outside.
+fn relative(root: &Path, path: &Path) -> String {
+    let r: Vec<_> = root.components().collect();
+    let p: Vec<_> = path.components().collect();
+    let common = r.iter().zip(&p).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), r.len() - common).collect();
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+struct Loaded {
+    data: Result<ModuleData, Vec<Diagnostic>>,
+    /// Resolved file of each record (None when not a file).
+    files: Vec<Option<PathBuf>>,
+    errors: Vec<Diagnostic>,
+}
+
+struct Ctx<'a> {
+    cfg: &'a Config,
+    js_opts: &'a JsOptions,
+    resolver: &'a ModuleResolver,
+    packages: &'a PackageCache,
+    defines: &'a [(Vec<String>, swc_core::ecma::ast::Expr)],
+}
+
+fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
+    let cfg = ctx.cfg;
+    let shown = cfg.display_path(path);
+    let name = relative(&cfg.root, path);
+    let side_effects = ctx
+        .packages
+        .get(path)
+        .is_none_or(|p| p.has_side_effects(path));
+    let fail = |d: Vec<Diagnostic>| Loaded {
+        data: Err(d),
+        files: Vec::new(),
+        errors: Vec::new(),
+    };
+    let logical_kind = discover::kind_of(&name);
+    let ext = discover::extension(&name).to_ascii_lowercase();
+    let (kind, text) = match logical_kind {
+        Kind::Js(k) => (Some(k), None),
+        _ if ext == ".json" => (Some(JsKind::Mjs), None),
+        Kind::Css => {
+            return Loaded {
+                data: Ok(ModuleData {
+                    path: path.to_path_buf(),
+                    shown,
+                    name,
+                    body: Body::Css,
+                    records: Vec::new(),
+                    side_effects: true,
+                }),
+                files: Vec::new(),
+                errors: Vec::new(),
+            };
+        }
+        _ => (None, Some(())),
+    };
+    let _ = text;
+    let Some(kind) = kind else {
+        return Loaded {
+            data: Ok(ModuleData {
+                path: path.to_path_buf(),
+                shown,
+                name,
+                body: Body::Asset,
+                records: Vec::new(),
+                side_effects: false,
+            }),
+            files: Vec::new(),
+            errors: Vec::new(),
+        };
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(vec![
+                Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
+                    .with_file(shown),
+            ]);
+        }
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
+        Err(e) => {
+            return fail(vec![
+                Diagnostic::error(
+                    "ENCODING",
+                    Category::Input,
+                    format!(
+                        "{shown} is not valid UTF-8 (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
+                )
+                .with_file(shown)
+                .with_help("save the file as UTF-8"),
+            ]);
+        }
+    };
+    let js_text: std::borrow::Cow<'_, str> = if ext == ".json" {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+            let source: Arc<str> = Arc::from(text);
+            return fail(vec![
+                Diagnostic::error("JSON_PARSE", Category::Input, format!("invalid JSON: {e}"))
+                    .with_label(Label::at_line_col_utf16(
+                        shown,
+                        source,
+                        e.line(),
+                        e.column(),
+                    )),
+            ]);
+        }
+        format!("export default {text}\n;").into()
+    } else {
+        text.into()
+    };
+    let node_mode = module::is_node_mode(path, kind, ctx.packages);
+    let loaded = crate::pipeline::guarded(&shown, "swc", || {
+        module::load_js(
+            &name,
+            &shown,
+            &js_text,
+            kind,
+            ctx.js_opts,
+            ctx.defines,
+            node_mode,
+            ext == ".json",
+        )
+    });
+    let (js, mut records) = match loaded {
+        Ok(r) => r,
+        Err(d) => return fail(d),
+    };
+    let mut files = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for r in &mut records {
+        let request = if r.kind == RecordKind::Require {
+            Request::Require
+        } else {
+            Request::Import
+        };
+        match ctx.resolver.resolve(path, &r.specifier, request) {
+            Ok(Resolved::File { path: p, .. }) => {
+                files.push(Some(p));
+            }
+            Ok(Resolved::Empty) => {
+                r.target = Target::Empty;
+                files.push(None);
+            }
+            Ok(Resolved::External) => {
+                r.target = Target::External;
+                files.push(None);
+                if r.kind == RecordKind::Static || r.kind == RecordKind::Require {
+                    errors.push(
+                        Diagnostic::error(
+                            "EXTERNAL_IMPORT",
+                            Category::Input,
+                            format!(
+                                "`{}` is a URL; a bundle cannot import it statically",
+                                r.specifier
+                            ),
+                        )
+                        .with_label(Label::at_line_col_utf16(
+                            shown.clone(),
+                            js.source.clone(),
+                            r.line,
+                            r.column,
+                        ))
+                        .with_help("load it with import() or a <script> tag"),
+                    );
+                }
+            }
+            Err(u) => {
+                files.push(None);
+                errors.push(
+                    u.diagnostic(&shown, js.source.clone(), r.line, r.column, &|p| {
+                        cfg.display_path(p)
+                    }),
+                );
+            }
+        }
+    }
+    Loaded {
+        data: Ok(ModuleData {
+            path: path.to_path_buf(),
+            shown,
+            name,
+            body: Body::Js(Box::new(js)),
+            records,
+            side_effects,
+        }),
+        files,
+        errors,
+    }
+}
+
+/// Bundles the entries (sources of kind JS, in config order).
+pub fn bundle(
+    cfg: &Config,
+    entries: &[&Source],
+    js_opts: &JsOptions,
+    css_opts: &CssOptions,
+    css_scope: &CssScope<'_>,
+    known_logicals: &BTreeSet<String>,
+) -> Result<Bundle, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let project = cfg
+        .config_file
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(&cfg.cwd);
+    let resolver = ModuleResolver::new(project);
+    let packages = PackageCache::default();
+    let mut defines = Vec::new();
+    for (k, v) in &cfg.define {
+        match module::define_expr(v) {
+            Some(e) => defines.push((k.split('.').map(str::to_string).collect::<Vec<_>>(), e)),
+            None => diagnostics.push(
+                Diagnostic::error(
+                    "CONFIG_VALUE",
+                    Category::Config,
+                    format!("define `{k}`: `{v}` is not a JavaScript expression"),
+                )
+                .with_help("strings need quotes inside the value: --define 'API=\"/api\"'"),
+            ),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let ctx = Ctx {
+        cfg,
+        js_opts,
+        resolver: &resolver,
+        packages: &packages,
+        defines: &defines,
+    };
+
+    // The runtime is module 0.
+    let runtime = match module::load_js(
+        RUNTIME_NAME,
+        RUNTIME_NAME,
+        RUNTIME,
+        JsKind::Mjs,
+        js_opts,
+        &[],
+        false,
+        false,
+    ) {
+        Ok((js, records)) => ModuleData {
+            path: PathBuf::from(RUNTIME_NAME),
+            shown: RUNTIME_NAME.into(),
+            name: RUNTIME_NAME.into(),
+            body: Body::Js(Box::new(js)),
+            records,
+            side_effects: false,
+        },
+        Err(d) => return Err(d),
+    };
+    let mut modules: Vec<Option<ModuleData>> = vec![Some(runtime)];
+    let mut files_of: Vec<Vec<Option<PathBuf>>> = vec![Vec::new()];
+    let mut index: HashMap<PathBuf, ModuleId> = HashMap::new();
+    let mut frontier: Vec<(ModuleId, PathBuf)> = Vec::new();
+    let mut entry_ids = Vec::new();
+    for e in entries {
+        let path = e.path.canonicalize().unwrap_or_else(|_| e.path.clone());
+        let id = *index.entry(path.clone()).or_insert_with(|| {
+            modules.push(None);
+            files_of.push(Vec::new());
+            frontier.push((modules.len() - 1, path.clone()));
+            modules.len() - 1
+        });
+        entry_ids.push(id);
+    }
+    while !frontier.is_empty() {
+        let loaded: Vec<(ModuleId, Loaded)> = frontier
+            .par_iter()
+            .map(|(id, p)| (*id, load(&ctx, p)))
+            .collect();
+        frontier = Vec::new();
+        for (id, l) in loaded {
+            diagnostics.extend(l.errors);
+            match l.data {
+                Ok(mut data) => {
+                    for (r, f) in data.records.iter_mut().zip(&l.files) {
+                        if let Some(p) = f {
+                            let t = *index.entry(p.clone()).or_insert_with(|| {
+                                modules.push(None);
+                                files_of.push(Vec::new());
+                                frontier.push((modules.len() - 1, p.clone()));
+                                modules.len() - 1
+                            });
+                            r.target = Target::Module(t);
+                        }
+                    }
+                    modules[id] = Some(data);
+                }
+                Err(d) => diagnostics.extend(d),
+            }
+        }
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let mut modules: Vec<ModuleData> = modules.into_iter().flatten().collect();
+    let format = match cfg.format {
+        BundleFormat::Esm => OutFormat::Esm,
+        BundleFormat::Iife => OutFormat::Iife,
+    };
+    if format == OutFormat::Iife && entries.len() > 1 && cfg.global_name.is_some() {
+        // Each entry gets its own script; they may not share chunks.
+    }
+    let linked = link::link(
+        &modules,
+        &entry_ids,
+        &LinkOptions {
+            format,
+            minify: cfg.minify,
+            runtime: 0,
+        },
+    )?;
+
+    // Placeholders: one tag for the whole bundle, from every module's
+    // source, so no source can contain one.
+    let tag = {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for m in &modules {
+            if let Body::Js(j) = &m.body {
+                h.update(j.source.as_bytes());
+                h.update([0]);
+            }
+        }
+        crate::fingerprint::hex(&h.finalize())[..12].to_string()
+    };
+    let chunk_ph = |c: usize| crate::js::placeholder(c, &format!("{tag}c"));
+    let asset_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}a"));
+    let url_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}u"));
+    // The chunk of each entry point (for `import()`): entry chunk e is
+    // chunk e.
+    let entry_chunk_ph = |e: usize| chunk_ph(e);
+
+    // Emit every planned JS module in parallel.
+    let mut jobs: Vec<(ModuleId, Box<module::Js>, String)> = Vec::new();
+    for (i, m) in modules.iter_mut().enumerate() {
+        if linked.plans[i].is_some()
+            && let Body::Js(_) = &m.body
+            && let Body::Js(js) = std::mem::replace(&mut m.body, Body::Empty)
+        {
+            jobs.push((i, js, m.name.clone()));
+        }
+    }
+    let ph = emit::Placeholders {
+        asset: &asset_ph,
+        url: &url_ph,
+        chunk: &entry_chunk_ph,
+    };
+    let results: Vec<(ModuleId, Result<emit::Emitted, Vec<Diagnostic>>)> = jobs
+        .into_par_iter()
+        .map(|(i, js, name)| {
+            let plan = linked.plans[i].as_ref();
+            let shown = modules[i].shown.clone();
+            let r = match plan {
+                Some(plan) => crate::pipeline::guarded(&shown, "swc", || {
+                    emit::emit_module(i, *js, &name, plan, &linked, format, js_opts, &ph)
+                }),
+                None => Err(Vec::new()),
+            };
+            (i, r)
+        })
+        .collect();
+    let mut emitted = HashMap::new();
+    for (i, r) in results {
+        match r {
+            Ok(e) => {
+                emitted.insert(i, e);
+            }
+            Err(d) => diagnostics.extend(d),
+        }
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+
+    // Chunk names.
+    let mut logicals: Vec<String> = Vec::new();
+    let mut taken: BTreeSet<String> = known_logicals.clone();
+    for (c, plan) in linked.chunks.iter().enumerate() {
+        let name = if let Some(e) = plan.entry {
+            let m = linked.entry_points[e];
+            if let Some(src) = entries.get(e) {
+                src.logical.clone()
+            } else {
+                let n = &modules[m].name;
+                if n.starts_with("../") {
+                    format!("_chunks/{}.js", ident_stem(n))
+                } else {
+                    n.clone()
+                }
+            }
+        } else {
+            let first = plan
+                .modules
+                .iter()
+                .find(|&&m| m != 0)
+                .or(plan.modules.first());
+            let stem =
+                first.map_or_else(|| "shared".to_string(), |&m| ident_stem(&modules[m].name));
+            format!("_chunks/{stem}.js")
+        };
+        let mut unique = name.clone();
+        let mut k = 2;
+        while plan.entry.is_none_or(|e| e >= entries.len()) && !taken.insert(unique.clone()) {
+            let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, "js"));
+            unique = format!("{stem}-{k}.{ext}");
+            k += 1;
+        }
+        let _ = c;
+        logicals.push(unique);
+    }
+
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for (c, plan) in linked.chunks.iter().enumerate() {
+        let text = emit::assemble(
+            c,
+            &linked,
+            &emitted,
+            format,
+            if plan.entry == Some(0) || entries.len() <= 1 {
+                cfg.global_name.as_deref()
+            } else {
+                None
+            },
+            &chunk_ph,
+            &asset_ph,
+            js_opts.source_map,
+            cfg.minify,
+        );
+        let mut links: Vec<(String, ChunkLink)> = Vec::new();
+        for &other in plan.imports.keys() {
+            links.push((chunk_ph(other), ChunkLink::Chunk(other)));
+        }
+        for &e in &plan.dynamic {
+            links.push((chunk_ph(e), ChunkLink::Chunk(e)));
+        }
+        for &m in &plan.modules {
+            if let Some(p) = &linked.plans[m] {
+                for &a in p.urls.values() {
+                    links.push((
+                        url_ph(a),
+                        ChunkLink::Asset {
+                            path: modules[a].path.clone(),
+                            base: false,
+                        },
+                    ));
+                }
+                for r in p.imports.values().chain(p.members.values()) {
+                    if let link::Repl::Url(a) = r {
+                        links.push((
+                            asset_ph(*a),
+                            ChunkLink::Asset {
+                                path: modules[*a].path.clone(),
+                                base: true,
+                            },
+                        ));
+                    }
+                }
+                for pre in &p.prelude {
+                    if let link::Prelude::Namespace { members, .. } = pre {
+                        for (_, r) in members {
+                            if let link::Repl::Url(a) = r {
+                                links.push((
+                                    asset_ph(*a),
+                                    ChunkLink::Asset {
+                                        path: modules[*a].path.clone(),
+                                        base: true,
+                                    },
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (_, r) in &plan.entry_exports {
+            if let link::Repl::Url(a) = r {
+                links.push((
+                    asset_ph(*a),
+                    ChunkLink::Asset {
+                        path: modules[*a].path.clone(),
+                        base: true,
+                    },
+                ));
+            }
+        }
+        links.sort_by(|a, b| a.0.cmp(&b.0));
+        links.dedup_by(|a, b| a.0 == b.0);
+        chunks.push(Chunk {
+            logical: logicals[c].clone(),
+            css: false,
+            code: text.code,
+            map: text.map,
+            links,
+            refs: Vec::new(),
+            imports: Vec::new(),
+            dynamic_imports: plan.dynamic.iter().copied().collect(),
+            stylesheets: Vec::new(),
+            assets: plan
+                .assets
+                .iter()
+                .map(|&a| modules[a].path.clone())
+                .collect(),
+            warnings: Vec::new(),
+        });
+    }
+    // Static imports, transitively (what a page should preload).
+    for (c, plan) in linked.chunks.iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        let mut order = Vec::new();
+        let mut stack: Vec<usize> = plan.imports.keys().rev().copied().collect();
+        while let Some(x) = stack.pop() {
+            if x == c || !seen.insert(x) {
+                continue;
+            }
+            order.push(x);
+            stack.extend(linked.chunks[x].imports.keys().rev().copied());
+        }
+        chunks[c].imports = order;
+    }
+
+    // One stylesheet per entry chunk that imports CSS.
+    let css_jobs: Vec<(usize, Vec<ModuleId>)> = linked
+        .chunks
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.css.is_empty())
+        .map(|(c, p)| (c, p.css.clone()))
+        .collect();
+    for (c, list) in css_jobs {
+        let base = logicals[c]
+            .rsplit_once('.')
+            .map_or(logicals[c].as_str(), |(s, _)| s)
+            .to_string();
+        let mut name = format!("{base}.css");
+        if known_logicals.contains(&name) || logicals.contains(&name) {
+            name = format!("{}.css", logicals[c]);
+        }
+        let compiled: Vec<Result<css::CssOutput, Vec<Diagnostic>>> = list
+            .par_iter()
+            .map(|&m| {
+                let md = &modules[m];
+                let text = std::fs::read_to_string(&md.path).map_err(|e| {
+                    vec![
+                        Diagnostic::error(
+                            "IO",
+                            Category::Io,
+                            format!("cannot read {}: {e}", md.shown),
+                        )
+                        .with_file(md.shown.clone()),
+                    ]
+                })?;
+                crate::pipeline::guarded(&md.shown, "lightningcss", || {
+                    css::compile(&md.name, &text, css_scope, css_opts)
+                })
+            })
+            .collect();
+        let mut code = String::new();
+        let mut parts = Vec::new();
+        let mut refs = Vec::new();
+        let mut warnings = Vec::new();
+        for r in compiled {
+            match r {
+                Ok(o) => {
+                    if let Some(map) = o.map {
+                        parts.push((u32::try_from(code.matches('\n').count()).unwrap_or(0), map));
+                    }
+                    code.push_str(&o.code);
+                    if !code.ends_with('\n') {
+                        code.push('\n');
+                    }
+                    refs.extend(o.refs);
+                    warnings.extend(o.warnings);
+                }
+                Err(d) => diagnostics.extend(d),
+            }
+        }
+        let idx = chunks.len();
+        chunks.push(Chunk {
+            logical: name,
+            css: true,
+            code,
+            map: css_opts.source_map.then(|| Map::concat(parts)),
+            links: Vec::new(),
+            refs,
+            imports: Vec::new(),
+            dynamic_imports: Vec::new(),
+            stylesheets: Vec::new(),
+            assets: Vec::new(),
+            warnings,
+        });
+        chunks[c].stylesheets.push(idx);
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let mut paths: Vec<PathBuf> = modules.iter().skip(1).map(|m| m.path.clone()).collect();
+    paths.sort();
+    Ok(Bundle {
+        chunks,
+        modules: paths,
+    })
+}

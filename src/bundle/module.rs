@@ -1,0 +1,976 @@
+//! Loading one module of the graph: read, parse, transform (TypeScript, JSX,
+//! lowering, defines, dead branches), and describe it for the linker.
+//!
+//! An ES module's `import` and `export` declarations are taken out of its
+//! body here and recorded as data ([`Import`], [`Export`]), so the linker
+//! works on tables and the emitter only renames identifiers. What is left
+//! is plain statements, with `export default <expr>` turned into a
+//! variable. Each module keeps its own swc `Globals` and `SourceMap`; the
+//! parsed tree travels to the emit stage on another thread.
+
+#![allow(clippy::wildcard_imports)] // the swc AST is used whole
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use swc_core::atoms::Atom;
+use swc_core::common::comments::{SingleThreadedComments, SingleThreadedCommentsMapInner};
+use swc_core::common::sync::Lrc;
+use swc_core::common::util::take::Take;
+use swc_core::common::{
+    DUMMY_SP, GLOBALS, Globals, Mark, SourceFile, SourceMap, Span, Spanned, SyntaxContext,
+};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::transforms::optimization::simplify::{dead_branch_remover, expr_simplifier};
+use swc_core::ecma::utils::find_pat_ids;
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
+
+use crate::diagnostics::Diagnostic;
+use crate::discover::JsKind;
+use crate::js::{self, JsOptions};
+
+/// Index of a module in the graph.
+pub type ModuleId = usize;
+
+/// How a module is requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// `import … from`, `import '…'`, `export … from`.
+    Static,
+    /// `require('…')`.
+    Require,
+    /// `import('…')`.
+    Dynamic,
+    /// `new URL('…', import.meta.url)`.
+    Url,
+}
+
+/// One specifier written in a module.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub specifier: String,
+    pub kind: RecordKind,
+    /// Start of the specifier string (or the call) in the module's source
+    /// map, which the emitter finds the node by.
+    pub pos: u32,
+    /// 1-based line and UTF-16 column of the specifier.
+    pub line: usize,
+    pub column: usize,
+    /// Set by the graph builder.
+    pub target: Target,
+}
+
+/// Where a record leads, once resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Unresolved,
+    Module(ModuleId),
+    /// A `browser` field maps it to `false`.
+    Empty,
+    /// A URL, left as written.
+    External,
+}
+
+/// What an import takes from its module.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Imported {
+    Default,
+    Named(Atom),
+    Namespace,
+}
+
+impl Imported {
+    pub fn name(&self) -> Option<&Atom> {
+        match self {
+            Imported::Named(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// `import { name as local } from records[record]`.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub local: Id,
+    pub record: usize,
+    pub what: Imported,
+    /// Only ever used as `local.prop` (a namespace the linker can see
+    /// through without building an object).
+    pub member_only: bool,
+}
+
+/// Where an export's value comes from.
+#[derive(Debug, Clone)]
+pub enum ExportFrom {
+    /// A top-level binding of this module (or an import of it).
+    Local(Id),
+    /// `export { what as name } from records[record]`.
+    Record(usize, Imported),
+}
+
+/// An asset, CSS or JSON module's counterpart of [`Js`].
+#[derive(Debug)]
+pub enum Body {
+    Js(Box<Js>),
+    /// A stylesheet imported for its side effect.
+    Css,
+    /// A file imported for its URL.
+    Asset,
+    /// The `browser` field's `false`: an empty module.
+    Empty,
+}
+
+/// How a JS module exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Esm,
+    CommonJs,
+}
+
+/// A parsed JS module and what the linker needs to know about it.
+pub struct Js {
+    pub cm: Lrc<SourceMap>,
+    pub fm: Lrc<SourceFile>,
+    pub globals: Globals,
+    pub program: Module,
+    pub leading: SingleThreadedCommentsMapInner,
+    pub trailing: SingleThreadedCommentsMapInner,
+    pub unresolved_mark: Mark,
+    pub top_level_mark: Mark,
+    pub legal: Vec<String>,
+    pub names: HashMap<u32, String>,
+    pub source: Arc<str>,
+    pub format: Format,
+    pub imports: Vec<Import>,
+    pub exports: BTreeMap<Atom, ExportFrom>,
+    pub stars: Vec<usize>,
+    /// Top-level bindings in declaration order, with how often each is
+    /// referenced (for short names).
+    pub top_level: Vec<(Id, u32)>,
+    /// Names read from the global scope.
+    pub globals_used: BTreeSet<Atom>,
+    pub has_tla: bool,
+    /// TypeScript: a missing export is taken for a type, as with isolated
+    /// modules.
+    pub is_ts: bool,
+    /// `.mjs`/`.mts` or `"type": "module"`: `CommonJS` imports get Node's
+    /// interop (`default` is always `module.exports`).
+    pub node_mode: bool,
+}
+
+impl std::fmt::Debug for Js {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Js")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A module of the graph.
+#[derive(Debug)]
+pub struct ModuleData {
+    pub path: PathBuf,
+    /// Path shown in diagnostics.
+    pub shown: String,
+    /// Name in source maps and generated identifiers: relative to the
+    /// project, with `/`.
+    pub name: String,
+    pub body: Body,
+    pub records: Vec<Record>,
+    /// False when its package says `"sideEffects": false` (or does not
+    /// list it): it is left out unless something it exports is used.
+    pub side_effects: bool,
+}
+
+/// Replacements of `process.env.NODE_ENV` and user defines: dotted global
+/// name → JS expression text.
+pub type Defines = BTreeMap<String, String>;
+
+/// Loads the JS module at `path` (whose text is `text`).
+#[allow(clippy::too_many_arguments)] // one job with its inputs spelled out
+pub fn load_js(
+    name: &str,
+    shown: &str,
+    text: &str,
+    kind: JsKind,
+    opts: &JsOptions,
+    defines: &[(Vec<String>, Expr)],
+    node_mode: bool,
+    json: bool,
+) -> Result<(Js, Vec<Record>), Vec<Diagnostic>> {
+    let globals = Globals::new();
+    let result = GLOBALS.set(&globals, || -> Result<_, Vec<Diagnostic>> {
+        let mut f = js::front(name, shown, text, kind, opts, &mut |program, unresolved| {
+            if json {
+                program.visit_mut_with(&mut ProtoKeys);
+            }
+            if !defines.is_empty() {
+                program.visit_mut_with(&mut Define {
+                    defines,
+                    unresolved: SyntaxContext::empty().apply_mark(unresolved),
+                });
+            }
+        })?;
+        // Constant conditions (`"production" !== "production"`) and the
+        // branches they kill go before the graph is read, so a dead
+        // `require` is not bundled.
+        f.program.mutate(expr_simplifier(
+            f.unresolved_mark,
+            swc_core::ecma::transforms::optimization::simplify::expr::Config::default(),
+        ));
+        f.program.mutate(dead_branch_remover(f.unresolved_mark));
+        let program = std::mem::replace(&mut f.program, Program::Module(Module::dummy()));
+        let mut module = match program {
+            Program::Module(m) => m,
+            Program::Script(s) => Module {
+                span: s.span,
+                body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                shebang: None,
+            },
+        };
+        let unresolved = SyntaxContext::empty().apply_mark(f.unresolved_mark);
+        let top = SyntaxContext::empty().apply_mark(f.top_level_mark);
+        let mut a = Analysis::new(&f.fm, text, unresolved, top, name);
+        a.take_module_decls(&mut module);
+        module.visit_with(&mut a.uses());
+        let mut records_visitor = Records {
+            a: &mut a,
+            fn_depth: 0,
+        };
+        module.visit_with(&mut records_visitor);
+        let is_esm = a.esm_syntax || a.has_import_meta;
+        let cjs_vars = a.globals_used.contains(&Atom::from("module"))
+            || a.globals_used.contains(&Atom::from("exports"));
+        let format = if is_esm {
+            Format::Esm
+        } else if cjs_vars || matches!(kind, JsKind::Cjs | JsKind::Cts) {
+            Format::CommonJs
+        } else {
+            Format::Esm
+        };
+        let mut top_level: Vec<(Id, u32)> = Vec::new();
+        for item in &module.body {
+            if let ModuleItem::Stmt(s) = item {
+                for id in declared(s) {
+                    let n = a.counts.get(&id).copied().unwrap_or(0);
+                    top_level.push((id, n));
+                }
+            }
+        }
+        // Imports are bindings too (the emitter replaces them).
+        let member_uses = std::mem::take(&mut a.non_member);
+        for imp in &mut a.imports {
+            imp.member_only = !member_uses.contains(&imp.local);
+        }
+        let (leading, trailing) = std::mem::take(&mut f.comments).take_all();
+        let leading = std::rc::Rc::try_unwrap(leading)
+            .map(std::cell::RefCell::into_inner)
+            .unwrap_or_default();
+        let trailing = std::rc::Rc::try_unwrap(trailing)
+            .map(std::cell::RefCell::into_inner)
+            .unwrap_or_default();
+        let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
+        Ok((
+            module,
+            a.imports,
+            a.exports,
+            a.stars,
+            a.records,
+            a.globals_used,
+            a.has_tla,
+            format,
+            top_level,
+            f.cm,
+            f.fm,
+            f.unresolved_mark,
+            f.top_level_mark,
+            f.legal,
+            f.names,
+            f.source,
+            leading,
+            trailing,
+            is_ts,
+        ))
+    })?;
+    let (
+        program,
+        imports,
+        exports,
+        stars,
+        records,
+        globals_used,
+        has_tla,
+        format,
+        top_level,
+        cm,
+        fm,
+        unresolved_mark,
+        top_level_mark,
+        legal,
+        names,
+        source,
+        leading,
+        trailing,
+        is_ts,
+    ) = result;
+    Ok((
+        Js {
+            cm,
+            fm,
+            globals,
+            program,
+            leading,
+            trailing,
+            unresolved_mark,
+            top_level_mark,
+            legal,
+            names,
+            source,
+            format,
+            imports,
+            exports,
+            stars,
+            top_level,
+            globals_used,
+            has_tla,
+            is_ts,
+            node_mode,
+        },
+        records,
+    ))
+}
+
+/// Rebuilds the comments of a loaded module, for the emit stage.
+pub fn comments_of(js: &mut Js) -> SingleThreadedComments {
+    SingleThreadedComments::from_leading_and_trailing(
+        std::rc::Rc::new(std::cell::RefCell::new(std::mem::take(&mut js.leading))),
+        std::rc::Rc::new(std::cell::RefCell::new(std::mem::take(&mut js.trailing))),
+    )
+}
+
+/// The bindings a top-level statement declares.
+pub fn declared(s: &Stmt) -> Vec<Id> {
+    match s {
+        Stmt::Decl(Decl::Var(v)) => find_pat_ids(&v.decls),
+        Stmt::Decl(Decl::Fn(f)) => vec![f.ident.to_id()],
+        Stmt::Decl(Decl::Class(c)) => vec![c.ident.to_id()],
+        Stmt::Decl(Decl::Using(u)) => find_pat_ids(&u.decls),
+        _ => Vec::new(),
+    }
+}
+
+/// Parses a define's value (`"production"`, `true`, `{"a":1}`) as an
+/// expression.
+pub fn define_expr(value: &str) -> Option<Expr> {
+    use swc_core::ecma::parser::{Parser, StringInput, Syntax};
+    let cm: Lrc<SourceMap> = Lrc::default();
+    let fm = cm.new_source_file(
+        Lrc::new(swc_core::common::FileName::Anon),
+        value.to_string(),
+    );
+    GLOBALS.set(&Globals::new(), || {
+        let mut p = Parser::new(Syntax::default(), StringInput::from(&*fm), None);
+        let e = p.parse_expr().ok()?;
+        if !p.take_errors().is_empty() {
+            return None;
+        }
+        let mut e = *e;
+        e.visit_mut_with(&mut DropSpans);
+        Some(e)
+    })
+}
+
+/// JSON's `"__proto__"` is an own property; in an object literal it would
+/// set the prototype, so it becomes a computed key.
+struct ProtoKeys;
+impl VisitMut for ProtoKeys {
+    fn visit_mut_prop_name(&mut self, p: &mut PropName) {
+        if let PropName::Str(s) = p
+            && s.value.as_str() == Some("__proto__")
+        {
+            *p = PropName::Computed(ComputedPropName {
+                span: s.span,
+                expr: Box::new(Expr::Lit(Lit::Str(s.clone()))),
+            });
+        }
+    }
+}
+
+struct DropSpans;
+impl VisitMut for DropSpans {
+    fn visit_mut_span(&mut self, s: &mut Span) {
+        *s = DUMMY_SP;
+    }
+}
+
+/// Replaces global dotted names (`process.env.NODE_ENV`) by expressions.
+struct Define<'a> {
+    defines: &'a [(Vec<String>, Expr)],
+    unresolved: SyntaxContext,
+}
+
+impl Define<'_> {
+    fn matches(&self, e: &Expr) -> Option<Expr> {
+        let mut parts = Vec::new();
+        let mut cur = e;
+        loop {
+            match cur {
+                Expr::Member(m) => {
+                    match &m.prop {
+                        MemberProp::Ident(p) => parts.push(p.sym.as_str()),
+                        MemberProp::Computed(c) => match &*c.expr {
+                            Expr::Lit(Lit::Str(s)) => parts.push(s.value.as_str()?),
+                            _ => return None,
+                        },
+                        MemberProp::PrivateName(_) => return None,
+                    }
+                    cur = &m.obj;
+                }
+                Expr::Ident(i) if i.ctxt == self.unresolved => {
+                    parts.push(i.sym.as_str());
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        parts.reverse();
+        self.defines
+            .iter()
+            .find(|(k, _)| k.len() == parts.len() && k.iter().zip(&parts).all(|(a, b)| a == b))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+impl VisitMut for Define<'_> {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        if matches!(e, Expr::Member(_) | Expr::Ident(_))
+            && let Some(v) = self.matches(e)
+        {
+            *e = v;
+            return;
+        }
+        e.visit_mut_children_with(self);
+    }
+}
+
+/// Collects the module's imports, exports and records.
+struct Analysis<'a> {
+    fm: &'a SourceFile,
+    text: &'a str,
+    unresolved: SyntaxContext,
+    top: SyntaxContext,
+    stem: String,
+    imports: Vec<Import>,
+    exports: BTreeMap<Atom, ExportFrom>,
+    stars: Vec<usize>,
+    records: Vec<Record>,
+    globals_used: BTreeSet<Atom>,
+    counts: HashMap<Id, u32>,
+    non_member: BTreeSet<Id>,
+    esm_syntax: bool,
+    has_import_meta: bool,
+    has_tla: bool,
+}
+
+impl<'a> Analysis<'a> {
+    fn new(
+        fm: &'a SourceFile,
+        text: &'a str,
+        unresolved: SyntaxContext,
+        top: SyntaxContext,
+        name: &str,
+    ) -> Self {
+        Analysis {
+            fm,
+            text,
+            unresolved,
+            top,
+            stem: crate::bundle::ident_stem(name),
+            imports: Vec::new(),
+            exports: BTreeMap::new(),
+            stars: Vec::new(),
+            records: Vec::new(),
+            globals_used: BTreeSet::new(),
+            counts: HashMap::new(),
+            non_member: BTreeSet::new(),
+            esm_syntax: false,
+            has_import_meta: false,
+            has_tla: false,
+        }
+    }
+
+    fn record(&mut self, specifier: String, kind: RecordKind, span: Span) -> usize {
+        let offset = span.lo.0.saturating_sub(self.fm.start_pos.0) as usize;
+        let (line, column) =
+            crate::diagnostics::line_col_utf16(self.text, offset.min(self.text.len()));
+        self.records.push(Record {
+            specifier,
+            kind,
+            pos: span.lo.0,
+            line,
+            column,
+            target: Target::Unresolved,
+        });
+        self.records.len() - 1
+    }
+
+    fn export_name(n: &ModuleExportName) -> Atom {
+        match n {
+            ModuleExportName::Ident(i) => i.sym.clone(),
+            ModuleExportName::Str(s) => Atom::from(s.value.to_string_lossy().as_ref()),
+        }
+    }
+
+    /// A fresh top-level binding named `<stem>_<what>`.
+    fn fresh(&self, what: &str) -> Ident {
+        Ident::new(format!("{}_{what}", self.stem).into(), DUMMY_SP, self.top)
+    }
+
+    /// Takes every module declaration out of the body.
+    fn take_module_decls(&mut self, module: &mut Module) {
+        let body = std::mem::take(&mut module.body);
+        let mut out = Vec::with_capacity(body.len());
+        for item in body {
+            let decl = match item {
+                ModuleItem::Stmt(s) => {
+                    out.push(ModuleItem::Stmt(s));
+                    continue;
+                }
+                ModuleItem::ModuleDecl(d) => d,
+            };
+            self.esm_syntax = true;
+            match decl {
+                ModuleDecl::Import(i) => {
+                    if i.type_only {
+                        continue;
+                    }
+                    let spec = str_value(&i.src);
+                    let r = self.record(spec, RecordKind::Static, i.src.span);
+                    for s in i.specifiers {
+                        let (local, what) = match s {
+                            ImportSpecifier::Named(n) => {
+                                if n.is_type_only {
+                                    continue;
+                                }
+                                let what = match &n.imported {
+                                    Some(m) => Self::export_name(m),
+                                    None => n.local.sym.clone(),
+                                };
+                                let what = if &*what == "default" {
+                                    Imported::Default
+                                } else {
+                                    Imported::Named(what)
+                                };
+                                (n.local, what)
+                            }
+                            ImportSpecifier::Default(d) => (d.local, Imported::Default),
+                            ImportSpecifier::Namespace(n) => (n.local, Imported::Namespace),
+                        };
+                        self.imports.push(Import {
+                            local: local.to_id(),
+                            record: r,
+                            what,
+                            member_only: false,
+                        });
+                    }
+                }
+                ModuleDecl::ExportDecl(e) => {
+                    let stmt = Stmt::Decl(e.decl);
+                    for id in declared(&stmt) {
+                        self.exports.insert(id.0.clone(), ExportFrom::Local(id));
+                    }
+                    out.push(ModuleItem::Stmt(stmt));
+                }
+                ModuleDecl::ExportNamed(n) => {
+                    if n.type_only {
+                        continue;
+                    }
+                    let record = n.src.as_ref().map(|s| {
+                        let spec = str_value(s);
+                        self.record(spec, RecordKind::Static, s.span)
+                    });
+                    for s in n.specifiers {
+                        match s {
+                            ExportSpecifier::Named(named) => {
+                                if named.is_type_only {
+                                    continue;
+                                }
+                                let orig = Self::export_name(&named.orig);
+                                let exported = named
+                                    .exported
+                                    .as_ref()
+                                    .map_or_else(|| orig.clone(), Self::export_name);
+                                let from = match (record, &named.orig) {
+                                    (Some(r), _) => ExportFrom::Record(
+                                        r,
+                                        if &*orig == "default" {
+                                            Imported::Default
+                                        } else {
+                                            Imported::Named(orig)
+                                        },
+                                    ),
+                                    (None, ModuleExportName::Ident(i)) => {
+                                        ExportFrom::Local(i.to_id())
+                                    }
+                                    (None, ModuleExportName::Str(_)) => continue,
+                                };
+                                self.exports.insert(exported, from);
+                            }
+                            ExportSpecifier::Namespace(ns) => {
+                                if let Some(r) = record {
+                                    self.exports.insert(
+                                        Self::export_name(&ns.name),
+                                        ExportFrom::Record(r, Imported::Namespace),
+                                    );
+                                }
+                            }
+                            ExportSpecifier::Default(d) => {
+                                if let Some(r) = record {
+                                    self.exports.insert(
+                                        d.exported.sym.clone(),
+                                        ExportFrom::Record(r, Imported::Default),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                ModuleDecl::ExportDefaultDecl(d) => match d.decl {
+                    DefaultDecl::Fn(f) => {
+                        let ident = f.ident.clone().unwrap_or_else(|| self.fresh("default"));
+                        self.exports
+                            .insert("default".into(), ExportFrom::Local(ident.to_id()));
+                        out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(FnDecl {
+                            ident,
+                            declare: false,
+                            function: f.function,
+                        }))));
+                    }
+                    DefaultDecl::Class(c) => {
+                        let ident = c.ident.clone().unwrap_or_else(|| self.fresh("default"));
+                        self.exports
+                            .insert("default".into(), ExportFrom::Local(ident.to_id()));
+                        out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Class(ClassDecl {
+                            ident,
+                            declare: false,
+                            class: c.class,
+                        }))));
+                    }
+                    DefaultDecl::TsInterfaceDecl(_) => {}
+                },
+                ModuleDecl::ExportDefaultExpr(e) => {
+                    let ident = self.fresh("default");
+                    self.exports
+                        .insert("default".into(), ExportFrom::Local(ident.to_id()));
+                    // `const`: the default binding has a temporal dead zone.
+                    out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Var(Box::new(VarDecl {
+                        span: e.span,
+                        ctxt: SyntaxContext::empty(),
+                        kind: VarDeclKind::Const,
+                        declare: false,
+                        decls: vec![VarDeclarator {
+                            span: e.span,
+                            name: Pat::Ident(ident.into()),
+                            init: Some(e.expr),
+                            definite: false,
+                        }],
+                    })))));
+                }
+                ModuleDecl::ExportAll(e) => {
+                    if e.type_only {
+                        continue;
+                    }
+                    let spec = str_value(&e.src);
+                    let r = self.record(spec, RecordKind::Static, e.src.span);
+                    self.stars.push(r);
+                }
+                ModuleDecl::TsImportEquals(_)
+                | ModuleDecl::TsExportAssignment(_)
+                | ModuleDecl::TsNamespaceExport(_) => {}
+            }
+        }
+        module.body = out;
+    }
+
+    fn uses(&mut self) -> Uses<'_, 'a> {
+        Uses {
+            a: self,
+            in_member_obj: false,
+        }
+    }
+}
+
+pub fn str_value(s: &Str) -> String {
+    s.value.to_string_lossy().into_owned()
+}
+
+/// Counts references, finds globals and namespace uses that are not
+/// `ns.prop`.
+struct Uses<'b, 'a> {
+    a: &'b mut Analysis<'a>,
+    in_member_obj: bool,
+}
+
+impl Visit for Uses<'_, '_> {
+    fn visit_ident(&mut self, i: &Ident) {
+        if i.ctxt == self.a.unresolved {
+            self.a.globals_used.insert(i.sym.clone());
+        } else if i.ctxt == self.a.top {
+            *self.a.counts.entry(i.to_id()).or_default() += 1;
+            if !self.in_member_obj {
+                self.a.non_member.insert(i.to_id());
+            }
+        }
+    }
+
+    fn visit_member_expr(&mut self, m: &MemberExpr) {
+        let static_prop = matches!(&m.prop, MemberProp::Ident(_))
+            || matches!(&m.prop, MemberProp::Computed(c) if matches!(&*c.expr, Expr::Lit(Lit::Str(_))));
+        if static_prop && let Expr::Ident(i) = &*m.obj {
+            self.in_member_obj = true;
+            self.visit_ident(i);
+            self.in_member_obj = false;
+        } else {
+            m.obj.visit_with(self);
+        }
+        m.prop.visit_with(self);
+    }
+
+    // Assignments and updates through a namespace (`ns.x = 1`) still read
+    // the object: keep them as uses so the object is built.
+    fn visit_simple_assign_target(&mut self, t: &SimpleAssignTarget) {
+        if let SimpleAssignTarget::Member(m) = t
+            && let Expr::Ident(i) = &*m.obj
+        {
+            self.visit_ident(i);
+            m.prop.visit_with(self);
+            return;
+        }
+        t.visit_children_with(self);
+    }
+
+    fn visit_update_expr(&mut self, u: &UpdateExpr) {
+        if let Expr::Member(m) = &*u.arg
+            && let Expr::Ident(i) = &*m.obj
+        {
+            self.visit_ident(i);
+        }
+        u.visit_children_with(self);
+    }
+
+    // `delete ns.x` also needs the object.
+    fn visit_unary_expr(&mut self, u: &UnaryExpr) {
+        if u.op == UnaryOp::Delete
+            && let Expr::Member(m) = &*u.arg
+            && let Expr::Ident(i) = &*m.obj
+        {
+            self.visit_ident(i);
+        }
+        u.visit_children_with(self);
+    }
+
+    fn visit_prop(&mut self, p: &Prop) {
+        if let Prop::Shorthand(i) = p {
+            self.visit_ident(i);
+        } else {
+            p.visit_children_with(self);
+        }
+    }
+}
+
+/// `require('x')`, `import('x')`, `new URL('x', import.meta.url)`,
+/// `import.meta` and top-level `await`.
+struct Records<'b, 'a> {
+    a: &'b mut Analysis<'a>,
+    fn_depth: u32,
+}
+
+impl Visit for Records<'_, '_> {
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        c.visit_children_with(self);
+        match &c.callee {
+            Callee::Import(_) => {
+                if let Some(arg) = c.args.first()
+                    && let Expr::Lit(Lit::Str(s)) = &*arg.expr
+                    && c.args.len() <= 2
+                {
+                    self.a.record(str_value(s), RecordKind::Dynamic, c.span);
+                }
+            }
+            Callee::Expr(e) => {
+                if let Expr::Ident(i) = &**e
+                    && &*i.sym == "require"
+                    && i.ctxt == self.a.unresolved
+                    && c.args.len() == 1
+                    && c.args[0].spread.is_none()
+                    && let Expr::Lit(Lit::Str(s)) = &*c.args[0].expr
+                {
+                    self.a.record(str_value(s), RecordKind::Require, c.span);
+                }
+            }
+            Callee::Super(_) => {}
+        }
+    }
+
+    fn visit_new_expr(&mut self, n: &NewExpr) {
+        n.visit_children_with(self);
+        let is_url =
+            matches!(&*n.callee, Expr::Ident(i) if &*i.sym == "URL" && i.ctxt == self.a.unresolved);
+        let Some(args) = &n.args else { return };
+        let meta_url = args.get(1).is_some_and(|a| {
+            matches!(&*a.expr, Expr::Member(m)
+                if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
+                    && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "url"))
+        });
+        if is_url
+            && meta_url
+            && args.len() == 2
+            && let Expr::Lit(Lit::Str(s)) = &*args[0].expr
+        {
+            let spec = str_value(s);
+            let local = spec.starts_with("./") || spec.starts_with("../");
+            if local {
+                self.a.record(spec, RecordKind::Url, s.span);
+            }
+        }
+    }
+
+    fn visit_meta_prop_expr(&mut self, m: &MetaPropExpr) {
+        if m.kind == MetaPropKind::ImportMeta {
+            self.a.has_import_meta = true;
+        }
+    }
+
+    fn visit_function(&mut self, f: &Function) {
+        self.fn_depth += 1;
+        f.visit_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    fn visit_arrow_expr(&mut self, f: &ArrowExpr) {
+        self.fn_depth += 1;
+        f.visit_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    fn visit_class(&mut self, c: &Class) {
+        self.fn_depth += 1;
+        c.visit_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    fn visit_await_expr(&mut self, a: &AwaitExpr) {
+        if self.fn_depth == 0 {
+            self.a.has_tla = true;
+        }
+        a.visit_children_with(self);
+    }
+
+    fn visit_for_of_stmt(&mut self, f: &ForOfStmt) {
+        if f.is_await && self.fn_depth == 0 {
+            self.a.has_tla = true;
+        }
+        f.visit_children_with(self);
+    }
+}
+
+/// The nearest `package.json` above `path` says `"type": "module"`, or the
+/// extension is `.mjs`/`.mts`.
+pub fn is_node_mode(path: &Path, kind: JsKind, packages: &PackageCache) -> bool {
+    matches!(kind, JsKind::Mjs | JsKind::Mts) || packages.get(path).is_some_and(|p| p.type_module)
+}
+
+/// What the linker needs from a package.json.
+#[derive(Debug, Clone, Default)]
+pub struct PackageInfo {
+    pub dir: PathBuf,
+    pub type_module: bool,
+    /// `None`: every file has side effects.
+    pub side_effects: Option<SideEffects>,
+}
+
+#[derive(Debug, Clone)]
+pub enum SideEffects {
+    None,
+    Only(globset::GlobSet),
+}
+
+impl PackageInfo {
+    pub fn has_side_effects(&self, path: &Path) -> bool {
+        match &self.side_effects {
+            None => true,
+            Some(SideEffects::None) => false,
+            Some(SideEffects::Only(set)) => {
+                let rel = path.strip_prefix(&self.dir).unwrap_or(path);
+                set.is_match(rel) || set.is_match(rel.file_name().unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// package.json files by directory, read once.
+#[derive(Default)]
+pub struct PackageCache {
+    dirs: std::sync::Mutex<HashMap<PathBuf, Option<Arc<PackageInfo>>>>,
+}
+
+impl PackageCache {
+    /// The package.json nearest above `file`.
+    pub fn get(&self, file: &Path) -> Option<Arc<PackageInfo>> {
+        let mut dir = file.parent();
+        while let Some(d) = dir {
+            if let Some(found) = self.at(d) {
+                return Some(found);
+            }
+            dir = d.parent();
+        }
+        None
+    }
+
+    fn at(&self, dir: &Path) -> Option<Arc<PackageInfo>> {
+        if let Ok(m) = self.dirs.lock()
+            && let Some(v) = m.get(dir)
+        {
+            return v.clone();
+        }
+        let info = std::fs::read_to_string(dir.join("package.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .map(|v| {
+                let side_effects = match v.get("sideEffects") {
+                    Some(serde_json::Value::Bool(false)) => Some(SideEffects::None),
+                    Some(serde_json::Value::Array(list)) => {
+                        let mut b = globset::GlobSetBuilder::new();
+                        for p in list.iter().filter_map(|x| x.as_str()) {
+                            let p = p.strip_prefix("./").unwrap_or(p);
+                            let p = if p.contains('/') {
+                                p.to_string()
+                            } else {
+                                format!("**/{p}")
+                            };
+                            if let Ok(g) = globset::Glob::new(&p) {
+                                b.add(g);
+                            }
+                        }
+                        b.build().ok().map(SideEffects::Only)
+                    }
+                    _ => None,
+                };
+                Arc::new(PackageInfo {
+                    dir: dir.to_path_buf(),
+                    type_module: v.get("type").and_then(|t| t.as_str()) == Some("module"),
+                    side_effects,
+                })
+            });
+        if let Ok(mut m) = self.dirs.lock() {
+            m.insert(dir.to_path_buf(), info.clone());
+        }
+        info
+    }
+}
+
+/// Keeps `Spanned` in use for callers that locate nodes.
+pub fn span_of<T: Spanned>(t: &T) -> Span {
+    t.span()
+}
