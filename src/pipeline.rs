@@ -208,7 +208,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                         .cloned(),
                 );
                 sources.retain(|s| {
-                    matches!(s.kind, Kind::Static | Kind::Html)
+                    s.kind == Kind::Html
                         || !(taken.contains(s.path.as_path())
                             || s.path
                                 .canonicalize()
@@ -216,7 +216,11 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 });
                 chunks = b.chunks;
             }
-            Err(d) => out.diagnostics.extend(d),
+            Err(d) => {
+                // The entries are not built on their own either.
+                out.diagnostics.extend(d);
+                sources.retain(|s| !cfg.entries.contains(&s.logical));
+            }
         }
     }
     let real_sources = sources.len();

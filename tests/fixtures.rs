@@ -143,4 +143,10 @@ cases! {
     html_references_are_rewritten => "html-references",
     html_reference_errors => "html-errors",
     html_page_loaded_as_a_script_is_an_error => "html-page-integrity",
+    bundle_esm_chunks_css_assets_and_manifest => "bundle-esm",
+    bundle_minified_and_tree_shaken => "bundle-minified",
+    bundle_iife_with_global_name_and_define => "bundle-iife",
+    bundle_errors_point_at_the_import => "bundle-errors",
+    bundle_source_maps_compose => "bundle-sourcemap",
+    bundle_missing_and_ambiguous_exports => "bundle-missing-export",
 }

@@ -190,6 +190,18 @@ pub fn emit_module(
                 ModuleItem::ModuleDecl(_) => None,
             })
             .collect();
+        // Without the minifier nothing drops unused helpers: keep the
+        // runtime's declarations that the build uses, and what they use.
+        let body = if module_index == 0 && !opts.minify {
+            let kept: HashSet<Atom> = plan
+                .keep
+                .iter()
+                .filter_map(|&s| names.get(s).cloned())
+                .collect();
+            shake_runtime(body, kept)
+        } else {
+            body
+        };
         let mut items: Vec<Stmt> = Vec::new();
         match plan.wrap {
             Some(Wrap::Cjs(s)) => {
@@ -671,7 +683,16 @@ impl VisitMut for Rewrite<'_> {
                 return;
             }
             Expr::Call(c) => {
-                if let Some(r) = self.plan.calls.get(&c.span.lo.0) {
+                // `import(…)` or `require(…)` itself, not a call that starts
+                // at the same place (`require("x").f()`).
+                let own_call = match &c.callee {
+                    Callee::Import(_) => true,
+                    Callee::Expr(callee) => {
+                        matches!(&**callee, Expr::Ident(i) if &*i.sym == "require" && i.ctxt == self.free)
+                    }
+                    Callee::Super(_) => false,
+                };
+                if own_call && let Some(r) = self.plan.calls.get(&c.span.lo.0) {
                     *e = self.call_repl(&r.clone());
                     return;
                 }
@@ -781,6 +802,36 @@ impl VisitMut for Rewrite<'_> {
     fn visit_mut_stmt(&mut self, s: &mut Stmt) {
         s.visit_mut_children_with(self);
     }
+}
+
+/// The runtime's statements that declare `kept` names, and those they
+/// read, transitively.
+fn shake_runtime(body: Vec<Stmt>, mut kept: HashSet<Atom>) -> Vec<Stmt> {
+    use swc_core::ecma::visit::{Visit, VisitWith};
+    struct Names<'a>(&'a mut HashSet<Atom>);
+    impl Visit for Names<'_> {
+        fn visit_ident(&mut self, i: &Ident) {
+            self.0.insert(i.sym.clone());
+        }
+    }
+    let mut take = vec![false; body.len()];
+    loop {
+        let mut changed = false;
+        for (i, stmt) in body.iter().enumerate() {
+            if !take[i] && declared(stmt).iter().any(|id| kept.contains(&id.0)) {
+                take[i] = true;
+                changed = true;
+                stmt.visit_with(&mut Names(&mut kept));
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    body.into_iter()
+        .zip(take)
+        .filter_map(|(s, t)| t.then_some(s))
+        .collect()
 }
 
 /// Renames bindings by id.

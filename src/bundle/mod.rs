@@ -76,8 +76,8 @@ pub struct Chunk {
 #[derive(Debug, Default)]
 pub struct Bundle {
     pub chunks: Vec<Chunk>,
-    /// Every module of the graph (absolute paths): sources the bundle took
-    /// in, and inputs the build read.
+    /// Every JS, JSON and CSS module of the graph (absolute paths): sources
+    /// the bundle took in, and inputs the build read.
     pub modules: Vec<PathBuf>,
 }
 
@@ -502,7 +502,19 @@ pub fn bundle(
 
     // Chunk names.
     let mut logicals: Vec<String> = Vec::new();
-    let mut taken: BTreeSet<String> = known_logicals.clone();
+    // Sources the bundle took in leave their names free: an import()ed
+    // module keeps its own, an entry's stylesheet may take that of the
+    // stylesheet it imports.
+    let consumed: BTreeSet<&str> = modules
+        .iter()
+        .filter(|m| !matches!(m.body, Body::Asset))
+        .map(|m| m.name.as_str())
+        .collect();
+    let mut taken: BTreeSet<String> = known_logicals
+        .iter()
+        .filter(|l| !consumed.contains(l.as_str()))
+        .cloned()
+        .collect();
     for (c, plan) in linked.chunks.iter().enumerate() {
         let name = if let Some(e) = plan.entry {
             let m = linked.entry_points[e];
@@ -660,9 +672,10 @@ pub fn bundle(
             .map_or(logicals[c].as_str(), |(s, _)| s)
             .to_string();
         let mut name = format!("{base}.css");
-        if known_logicals.contains(&name) || logicals.contains(&name) {
+        if taken.contains(&name) || logicals.contains(&name) {
             name = format!("{}.css", logicals[c]);
         }
+        taken.insert(name.clone());
         let compiled: Vec<Result<css::CssOutput, Vec<Diagnostic>>> = list
             .par_iter()
             .map(|&m| {
@@ -721,7 +734,13 @@ pub fn bundle(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
-    let mut paths: Vec<PathBuf> = modules.iter().skip(1).map(|m| m.path.clone()).collect();
+    // Asset modules stay sources of their own (they are only referenced).
+    let mut paths: Vec<PathBuf> = modules
+        .iter()
+        .skip(1)
+        .filter(|m| !matches!(m.body, Body::Asset))
+        .map(|m| m.path.clone())
+        .collect();
     paths.sort();
     Ok(Bundle {
         chunks,

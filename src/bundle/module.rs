@@ -363,19 +363,33 @@ pub fn declared(s: &Stmt) -> Vec<Id> {
 /// Parses a define's value (`"production"`, `true`, `{"a":1}`) as an
 /// expression.
 pub fn define_expr(value: &str) -> Option<Expr> {
-    use swc_core::ecma::parser::{Parser, StringInput, Syntax};
+    use swc_core::ecma::parser::{Syntax, parse_file_as_script};
     let cm: Lrc<SourceMap> = Lrc::default();
+    // In parentheses, so the whole value must be one expression.
     let fm = cm.new_source_file(
         Lrc::new(swc_core::common::FileName::Anon),
-        value.to_string(),
+        format!("({value}\n)"),
     );
     GLOBALS.set(&Globals::new(), || {
-        let mut p = Parser::new(Syntax::default(), StringInput::from(&*fm), None);
-        let e = p.parse_expr().ok()?;
-        if !p.take_errors().is_empty() {
+        let mut errors = Vec::new();
+        let script = parse_file_as_script(
+            &fm,
+            Syntax::default(),
+            EsVersion::latest(),
+            None,
+            &mut errors,
+        )
+        .ok()?;
+        if !errors.is_empty() || script.body.len() != 1 {
             return None;
         }
-        let mut e = *e;
+        let Some(Stmt::Expr(ExprStmt { expr, .. })) = script.body.into_iter().next() else {
+            return None;
+        };
+        let Expr::Paren(ParenExpr { expr, .. }) = *expr else {
+            return None;
+        };
+        let mut e = *expr;
         e.visit_mut_with(&mut DropSpans);
         Some(e)
     })

@@ -1,0 +1,163 @@
+//! Bundling through the CLI: formats, determinism and configuration errors.
+//! Semantics (cycles, interop, real packages) are in `tests/bundle_exec.rs`;
+//! output shapes in the `bundle-*` snapshot fixtures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Project, read_tree, repo};
+use std::fs;
+use std::process::Command;
+
+fn node_available() -> bool {
+    Command::new("node").arg("--version").output().is_ok()
+}
+
+#[test]
+fn iife_bundle_assigns_the_entry_exports_to_its_global() {
+    if !node_available() {
+        eprintln!("skipped: node not found");
+        return;
+    }
+    let p = Project::new();
+    p.copy_tree(&repo().join("fixtures/build/bundle-iife/src"), "src");
+    p.build(&[
+        "--quiet",
+        "--entry",
+        "app.js",
+        "--bundle-format",
+        "iife",
+        "--global-name",
+        "App",
+        "--define",
+        "__VERSION__=\"1.2.3\"",
+    ])
+    .assert_code(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
+            .unwrap();
+    let file = manifest["assets"]["app.js"]["file"].as_str().unwrap();
+    let code = fs::read_to_string(p.path().join("out").join(file)).unwrap();
+    // A classic script: no import/export statements, one global.
+    assert!(
+        !code.contains("export{") && !code.contains("import{"),
+        "{code}"
+    );
+    let script = format!(
+        "{code}\nApp.run().then((n) => console.log(App.version, n, Object.keys(App).sort().join()));"
+    );
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "object 40\n1.2.3 44 run,version\n"
+    );
+}
+
+#[test]
+fn bundles_are_identical_whatever_the_thread_count_and_directory() {
+    let build = |threads: &str| {
+        let p = Project::new();
+        p.copy_tree(&repo().join("fixtures/build/bundle-esm/src"), "src");
+        p.build(&[
+            "--quiet",
+            "--entry",
+            "main.ts",
+            "--entry",
+            "admin.ts",
+            "--sourcemap",
+            "linked",
+            "--threads",
+            threads,
+        ])
+        .assert_code(0);
+        read_tree(&p.path().join("out"))
+    };
+    let one = build("1");
+    let four = build("4");
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        four.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &one {
+        assert!(four[k] == *v, "{k} differs between builds");
+    }
+    // Maps name sources relative to themselves, never by absolute path.
+    for (k, v) in &one {
+        let text = String::from_utf8_lossy(v);
+        assert!(!text.contains("/tmp/"), "{k} holds an absolute path");
+    }
+}
+
+#[test]
+fn modules_taken_into_a_bundle_are_not_emitted_alone() {
+    let p = Project::new();
+    p.write(
+        "src/main.js",
+        "import { x } from './lib.js';\nconsole.log(x);\n",
+    )
+    .write("src/lib.js", "export const x = 1;\n")
+    .write("src/other.js", "console.log('standalone');\n");
+    p.build(&["--quiet", "--entry", "main.js"]).assert_code(0);
+    let manifest = fs::read_to_string(p.path().join("out/manifest.json")).unwrap();
+    assert!(manifest.contains("\"main.js\""));
+    assert!(
+        manifest.contains("\"other.js\""),
+        "unreached files still build"
+    );
+    assert!(!manifest.contains("\"lib.js\""), "{manifest}");
+}
+
+#[test]
+fn entry_and_define_mistakes_are_configuration_errors() {
+    let p = Project::new();
+    p.write("src/main.js", "console.log(1);\n")
+        .write("src/style.css", "a{color:red}\n");
+    p.build(&["--entry", "nope.js"])
+        .assert_code(2)
+        .assert_stderr_has("ENTRY_NOT_FOUND");
+    p.build(&["--entry", "style.css"])
+        .assert_code(2)
+        .assert_stderr_has("ENTRY_KIND");
+    p.build(&["--entry", "main.js", "--define", "API=not valid js ("])
+        .assert_code(2)
+        .assert_stderr_has("is not a JavaScript expression");
+    p.build(&["--entry", "main.js", "--define", "a-b=1"])
+        .assert_code(2)
+        .assert_stderr_has("dotted global name");
+    p.build(&[
+        "--entry",
+        "main.js",
+        "--bundle-format",
+        "iife",
+        "--global-name",
+        "not valid",
+    ])
+    .assert_code(2)
+    .assert_stderr_has("global-name");
+}
+
+#[test]
+fn entries_come_from_prebake_toml() {
+    let p = Project::new();
+    p.write("src/app.ts", "import { v } from './v';\nexport const out: number = v + 1;\n")
+        .write("src/v.ts", "export const v = 1;\n")
+        .write(
+            "prebake.toml",
+            "root = \"src\"\nout = \"out\"\nentries = [\"app.ts\"]\nformat = \"esm\"\n[define]\nDEBUG = \"false\"\n",
+        );
+    p.run(&["build", "--quiet"]).assert_code(0);
+    let manifest = fs::read_to_string(p.path().join("out/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"app.ts\"") && !manifest.contains("\"v.ts\""),
+        "{manifest}"
+    );
+}
