@@ -161,3 +161,36 @@ fn entries_come_from_prebake_toml() {
         "{manifest}"
     );
 }
+
+#[test]
+fn bundle_maps_point_into_each_original_module() {
+    let p = Project::new();
+    p.copy_tree(&repo().join("fixtures/build/bundle-sourcemap/src"), "src");
+    p.build(&["--quiet", "--entry", "main.ts", "--sourcemap", "linked"])
+        .assert_code(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
+            .unwrap();
+    let entry = &manifest["assets"]["main.ts"];
+    let code =
+        fs::read_to_string(p.path().join("out").join(entry["file"].as_str().unwrap())).unwrap();
+    let map = swc_sourcemap::SourceMap::from_slice(
+        &fs::read(p.path().join("out").join(entry["map"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    // Where each generated token sits, and where the map says it came from.
+    let find = |needle: &str| -> (String, u32) {
+        let (line, text) = code
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .unwrap();
+        let col = text.find(needle).unwrap();
+        let t = map
+            .lookup_token(u32::try_from(line).unwrap(), u32::try_from(col).unwrap())
+            .unwrap();
+        (t.get_source().unwrap().to_string(), t.get_src_line())
+    };
+    assert_eq!(find("console"), ("../src/main.ts".to_string(), 2));
+    assert_eq!(find("return"), ("../src/math.ts".to_string(), 1));
+}
