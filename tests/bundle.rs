@@ -194,3 +194,45 @@ fn bundle_maps_point_into_each_original_module() {
     assert_eq!(find("console"), ("../src/main.ts".to_string(), 2));
     assert_eq!(find("return"), ("../src/math.ts".to_string(), 1));
 }
+
+#[test]
+fn iife_entries_share_no_chunks() {
+    if !node_available() {
+        eprintln!("skipped: node not found");
+        return;
+    }
+    let p = Project::new();
+    p.write(
+        "src/a.js",
+        "import { s } from './shared.js';\nconsole.log('a', s);\n",
+    )
+    .write(
+        "src/b.js",
+        "import { s } from './shared.js';\nconsole.log('b', s);\n",
+    )
+    .write("src/shared.js", "export const s = 'shared';\n");
+    p.build(&[
+        "--quiet",
+        "--entry",
+        "a.js",
+        "--entry",
+        "b.js",
+        "--bundle-format",
+        "iife",
+    ])
+    .assert_code(0);
+    let out = read_tree(&p.path().join("out"));
+    let scripts: Vec<&String> = out
+        .keys()
+        .filter(|k| k.rsplit_once('.').is_some_and(|(_, e)| e == "js"))
+        .collect();
+    assert_eq!(scripts.len(), 2, "{scripts:?}");
+    for (name, expected) in [("a-", "a shared\n"), ("b-", "b shared\n")] {
+        let file = scripts.iter().find(|k| k.starts_with(name)).unwrap();
+        let run = Command::new("node")
+            .arg(p.path().join("out").join(file))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&run.stdout), expected);
+    }
+}

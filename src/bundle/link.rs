@@ -945,6 +945,19 @@ pub fn link(
         if reach[m].iter().all(|w| *w == 0) {
             continue;
         }
+        if opts.format == OutFormat::Iife {
+            // Classic scripts cannot import each other: every entry's
+            // script holds all it needs (names are unique across the
+            // build, so one module's code serves every script).
+            if matches!(modules[m].body, Body::Js(_)) {
+                for (e, chunk) in chunks.iter_mut().enumerate().take(entry_points.len()) {
+                    if reach[m][e / 64] & (1 << (e % 64)) != 0 {
+                        chunk.modules.push(m);
+                    }
+                }
+            }
+            continue;
+        }
         let c = *chunk_of_set.entry(reach[m].clone()).or_insert_with(|| {
             chunks.push(ChunkPlan::default());
             chunks.len() - 1
