@@ -207,9 +207,13 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                         .filter(|p| !p.starts_with(&cfg.root))
                         .cloned(),
                 );
+                // With entries, JS is built only through them, as with
+                // esbuild or Vite: a file no entry reaches may import what
+                // the bundle took in, which is no file of its own.
                 sources.retain(|s| {
                     s.kind == Kind::Html
-                        || !(taken.contains(s.path.as_path())
+                        || !(matches!(s.kind, Kind::Js(_))
+                            || taken.contains(s.path.as_path())
                             || s.path
                                 .canonicalize()
                                 .is_ok_and(|c| taken.contains(c.as_path())))
@@ -217,9 +221,9 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                 chunks = b.chunks;
             }
             Err(d) => {
-                // The entries are not built on their own either.
+                // JS is not built on its own either.
                 out.diagnostics.extend(d);
-                sources.retain(|s| !cfg.entries.contains(&s.logical));
+                sources.retain(|s| !matches!(s.kind, Kind::Js(_)));
             }
         }
     }

@@ -98,22 +98,30 @@ fn bundles_are_identical_whatever_the_thread_count_and_directory() {
 }
 
 #[test]
-fn modules_taken_into_a_bundle_are_not_emitted_alone() {
+fn with_entries_scripts_are_built_only_through_them() {
     let p = Project::new();
     p.write(
         "src/main.js",
         "import { x } from './lib.js';\nconsole.log(x);\n",
     )
     .write("src/lib.js", "export const x = 1;\n")
-    .write("src/other.js", "console.log('standalone');\n");
+    .write(
+        "src/other.js",
+        "import { x } from './lib.js';\nconsole.log(x);\n",
+    )
+    .write("src/style.css", "a { color: red }\n");
     p.build(&["--quiet", "--entry", "main.js"]).assert_code(0);
     let manifest = fs::read_to_string(p.path().join("out/manifest.json")).unwrap();
     assert!(manifest.contains("\"main.js\""));
     assert!(
-        manifest.contains("\"other.js\""),
-        "unreached files still build"
+        !manifest.contains("\"other.js\""),
+        "scripts are built only through entries"
     );
     assert!(!manifest.contains("\"lib.js\""), "{manifest}");
+    assert!(
+        manifest.contains("\"style.css\""),
+        "stylesheets still build"
+    );
 }
 
 #[test]
