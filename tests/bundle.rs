@@ -244,3 +244,53 @@ fn iife_entries_share_no_chunks() {
         assert_eq!(String::from_utf8_lossy(&run.stdout), expected);
     }
 }
+
+#[test]
+fn a_namespace_import_re_exported_is_a_real_object() {
+    if !node_available() {
+        eprintln!("skipped: node not found");
+        return;
+    }
+    // esbuild's three.js x10 benchmark has this shape:
+    // `import * as copy1 from './copy1/Three.js'; export { copy1 }`.
+    for minify in [true, false] {
+        let p = Project::new();
+        p.write(
+            "src/e.js",
+            "import * as ns from './x.js';\nexport { ns };\n",
+        )
+        .write(
+            "src/x.js",
+            "export const a = 1;\nexport function b() { return 2; }\n",
+        );
+        let mut args = vec![
+            "--quiet",
+            "--entry",
+            "e.js",
+            "--bundle-format",
+            "iife",
+            "--global-name",
+            "G",
+        ];
+        if !minify {
+            args.push("--no-minify");
+        }
+        p.build(&args).assert_code(0);
+        let out = read_tree(&p.path().join("out"));
+        let (_, code) = out.iter().find(|(k, _)| k.starts_with("e-")).unwrap();
+        let script = format!(
+            "{}\nconsole.log(G.ns.a, G.ns.b(), Object.keys(G.ns).join());",
+            String::from_utf8_lossy(code)
+        );
+        let run = Command::new("node")
+            .arg("-e")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            "1 2 a,b\n",
+            "minify {minify}"
+        );
+    }
+}

@@ -146,7 +146,14 @@ pub fn emit_module(
                         let props = members
                             .iter()
                             .map(|(name, r)| {
-                                let value = rw.repl_expr(r);
+                                let value = match rw.repl_expr(r) {
+                                    // `() => ({})`, not a block.
+                                    e @ Expr::Object(_) => Expr::Paren(ParenExpr {
+                                        span: DUMMY_SP,
+                                        expr: Box::new(e),
+                                    }),
+                                    e => e,
+                                };
                                 PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
                                     key: prop_name(name),
                                     value: Box::new(Expr::Arrow(ArrowExpr {

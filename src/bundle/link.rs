@@ -594,6 +594,17 @@ pub fn link(
                     materialize.insert(*t);
                 }
             }
+            // `import * as ns …; export { ns }` needs the object too.
+            for e in j.exports.values() {
+                if let ExportFrom::Local(id) = e
+                    && let Some(&k) = l.import_index[i].get(id)
+                    && j.imports[k].what == Imported::Namespace
+                    && let Some(Target::Module(t)) = l.target(i, j.imports[k].record)
+                    && js(&modules[*t]).is_some_and(|tj| tj.format == Format::Esm)
+                {
+                    materialize.insert(*t);
+                }
+            }
             for (r, what) in j.exports.values().filter_map(|e| match e {
                 ExportFrom::Record(r, w) => Some((r, w)),
                 ExportFrom::Local(_) => None,
