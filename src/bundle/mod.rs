@@ -573,54 +573,34 @@ pub fn bundle(
         for &e in &plan.dynamic {
             links.push((chunk_ph(e), ChunkLink::Chunk(e)));
         }
+        let asset_link = |a: ModuleId, base: bool| {
+            let placeholder = if base { asset_ph(a) } else { url_ph(a) };
+            (
+                placeholder,
+                ChunkLink::Asset {
+                    path: modules[a].path.clone(),
+                    base,
+                },
+            )
+        };
+        // Every asset URL the chunk's code holds: imports (and namespace
+        // members, entry exports) as base URLs, `new URL` relative.
+        let mut asset_repls: Vec<&link::Repl> = Vec::new();
         for &m in &plan.modules {
             if let Some(p) = &linked.plans[m] {
-                for &a in p.urls.values() {
-                    links.push((
-                        url_ph(a),
-                        ChunkLink::Asset {
-                            path: modules[a].path.clone(),
-                            base: false,
-                        },
-                    ));
-                }
-                for r in p.imports.values().chain(p.members.values()) {
-                    if let link::Repl::Url(a) = r {
-                        links.push((
-                            asset_ph(*a),
-                            ChunkLink::Asset {
-                                path: modules[*a].path.clone(),
-                                base: true,
-                            },
-                        ));
-                    }
-                }
+                links.extend(p.urls.values().map(|&a| asset_link(a, false)));
+                asset_repls.extend(p.imports.values().chain(p.members.values()));
                 for pre in &p.prelude {
                     if let link::Prelude::Namespace { members, .. } = pre {
-                        for (_, r) in members {
-                            if let link::Repl::Url(a) = r {
-                                links.push((
-                                    asset_ph(*a),
-                                    ChunkLink::Asset {
-                                        path: modules[*a].path.clone(),
-                                        base: true,
-                                    },
-                                ));
-                            }
-                        }
+                        asset_repls.extend(members.iter().map(|(_, r)| r));
                     }
                 }
             }
         }
-        for (_, r) in &plan.entry_exports {
+        asset_repls.extend(plan.entry_exports.iter().map(|(_, r)| r));
+        for r in asset_repls {
             if let link::Repl::Url(a) = r {
-                links.push((
-                    asset_ph(*a),
-                    ChunkLink::Asset {
-                        path: modules[*a].path.clone(),
-                        base: true,
-                    },
-                ));
+                links.push(asset_link(*a, true));
             }
         }
         links.sort_by(|a, b| a.0.cmp(&b.0));
