@@ -81,6 +81,29 @@ pub struct Bundle {
     pub modules: Vec<PathBuf>,
 }
 
+/// Prints how long each bundling phase took when `PREBAKE_TIMINGS` is set
+/// (for profiling; never in normal output).
+struct Timings {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timings {
+    fn new() -> Timings {
+        Timings {
+            on: std::env::var_os("PREBAKE_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, what: &str) {
+        if self.on {
+            eprintln!("[timings] {what}: {} ms", self.last.elapsed().as_millis());
+            self.last = std::time::Instant::now();
+        }
+    }
+}
+
 /// A file name's stem as an identifier part: `lib/date-fns.ts` → `date_fns`.
 pub fn ident_stem(name: &str) -> String {
     let file = name.rsplit('/').next().unwrap_or(name);
@@ -321,6 +344,7 @@ pub fn bundle(
     css_scope: &CssScope<'_>,
     known_logicals: &BTreeSet<String>,
 ) -> Result<Bundle, Vec<Diagnostic>> {
+    let mut timings = Timings::new();
     let mut diagnostics = Vec::new();
     let project = cfg
         .config_file
@@ -428,6 +452,7 @@ pub fn bundle(
     if format == OutFormat::Iife && entries.len() > 1 && cfg.global_name.is_some() {
         // Each entry gets its own script; they may not share chunks.
     }
+    timings.lap("load + resolve");
     let linked = link::link(
         &modules,
         &entry_ids,
@@ -438,6 +463,7 @@ pub fn bundle(
         },
     )?;
 
+    timings.lap("link");
     // Placeholders: one tag for the whole bundle, from every module's
     // source, so no source can contain one.
     let tag = {
@@ -500,6 +526,7 @@ pub fn bundle(
         return Err(diagnostics);
     }
 
+    timings.lap("emit (rewrite, minify, print)");
     // Chunk names.
     let mut logicals: Vec<String> = Vec::new();
     // Sources the bundle took in leave their names free: an import()ed
@@ -638,6 +665,7 @@ pub fn bundle(
         chunks[c].imports = order;
     }
 
+    timings.lap("assemble");
     // One stylesheet per entry chunk that imports CSS.
     let css_jobs: Vec<(usize, Vec<ModuleId>)> = linked
         .chunks

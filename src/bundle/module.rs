@@ -201,25 +201,32 @@ pub fn load_js(
 ) -> Result<(Js, Vec<Record>), Vec<Diagnostic>> {
     let globals = Globals::new();
     let result = GLOBALS.set(&globals, || -> Result<_, Vec<Diagnostic>> {
+        let mut replaced = 0;
         let mut f = js::front(name, shown, text, kind, opts, &mut |program, unresolved| {
             if json {
                 program.visit_mut_with(&mut ProtoKeys);
             }
             if !defines.is_empty() {
-                program.visit_mut_with(&mut Define {
+                let mut d = Define {
                     defines,
                     unresolved: SyntaxContext::empty().apply_mark(unresolved),
-                });
+                    replaced: 0,
+                };
+                program.visit_mut_with(&mut d);
+                replaced = d.replaced;
             }
         })?;
         // Constant conditions (`"production" !== "production"`) and the
         // branches they kill go before the graph is read, so a dead
-        // `require` is not bundled.
-        f.program.mutate(expr_simplifier(
-            f.unresolved_mark,
-            swc_core::ecma::transforms::optimization::simplify::expr::Config::default(),
-        ));
-        f.program.mutate(dead_branch_remover(f.unresolved_mark));
+        // `require` is not bundled. Only where a define made a constant:
+        // the minifier folds the rest later.
+        if replaced > 0 {
+            f.program.mutate(expr_simplifier(
+                f.unresolved_mark,
+                swc_core::ecma::transforms::optimization::simplify::expr::Config::default(),
+            ));
+            f.program.mutate(dead_branch_remover(f.unresolved_mark));
+        }
         let program = std::mem::replace(&mut f.program, Program::Module(Module::dummy()));
         let mut module = match program {
             Program::Module(m) => m,
@@ -422,6 +429,7 @@ impl VisitMut for DropSpans {
 struct Define<'a> {
     defines: &'a [(Vec<String>, Expr)],
     unresolved: SyntaxContext,
+    replaced: usize,
 }
 
 impl Define<'_> {
@@ -462,6 +470,7 @@ impl VisitMut for Define<'_> {
             && let Some(v) = self.matches(e)
         {
             *e = v;
+            self.replaced += 1;
             return;
         }
         e.visit_mut_children_with(self);
