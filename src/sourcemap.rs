@@ -10,7 +10,7 @@
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use swc_sourcemap::{RawToken, SourceMapBuilder};
+use swc_sourcemap::RawToken;
 
 /// A decoded source map. `sources` are logical names (relative to the
 /// source root, with `/`).
@@ -105,6 +105,8 @@ impl Map {
     /// (and column 0); sources and names are merged by name.
     pub fn concat(parts: Vec<(u32, Map)>) -> Map {
         let mut out = Map::default();
+        out.tokens
+            .reserve(parts.iter().map(|(_, p)| p.tokens.len()).sum());
         let mut source_ids: std::collections::HashMap<String, u32> =
             std::collections::HashMap::new();
         let mut name_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
@@ -216,34 +218,98 @@ impl Map {
     /// Encodes the map. `source_url` turns a logical name into the URL
     /// written in `sources`.
     pub fn to_json(&self, source_url: &dyn Fn(&str) -> String, sources_content: bool) -> Vec<u8> {
-        let mut b = SourceMapBuilder::new(None);
+        // Written directly (not through a map builder): a bundle's map has
+        // millions of tokens, and every copy of them is memory touched.
+        fn json_str(out: &mut String, s: &str) {
+            out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+        }
+        let mut out = String::with_capacity(self.tokens.len() * 6 + 256);
+        out.push_str("{\"version\":3,\"sources\":[");
         for (i, s) in self.sources.iter().enumerate() {
-            let id = b.add_source(source_url(s).into());
-            if sources_content {
-                let content = self.contents.get(i).cloned().flatten();
-                b.set_source_contents(id, content.map(|c| c.to_string().into()));
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, &source_url(s));
+        }
+        out.push(']');
+        if sources_content {
+            out.push_str(",\"sourcesContent\":[");
+            for i in 0..self.sources.len() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match self.contents.get(i).cloned().flatten() {
+                    Some(c) => json_str(&mut out, &c),
+                    None => out.push_str("null"),
+                }
+            }
+            out.push(']');
+        }
+        out.push_str(",\"names\":[");
+        for (i, n) in self.names.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, n);
+        }
+        out.push_str("],\"mappings\":\"");
+        encode_mappings(&mut out, &self.tokens);
+        out.push_str("\"}");
+        out.into_bytes()
+    }
+}
+
+/// The `mappings` string: base64 VLQ, one `;` per generated line, fields
+/// relative to the previous segment (the column to the previous one on the
+/// same line).
+fn encode_mappings(out: &mut String, tokens: &[RawToken]) {
+    fn vlq(out: &mut String, value: i64) {
+        const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut v = if value < 0 {
+            ((-value) << 1) | 1
+        } else {
+            value << 1
+        };
+        loop {
+            let mut digit = v & 31;
+            v >>= 5;
+            if v > 0 {
+                digit |= 32;
+            }
+            out.push(B64[usize::try_from(digit).unwrap_or(0)] as char);
+            if v == 0 {
+                break;
             }
         }
-        for n in &self.names {
-            b.add_name(n.clone().into());
+    }
+    let (mut line, mut col, mut src, mut src_line, mut src_col, mut name) =
+        (0u32, 0i64, 0i64, 0i64, 0i64, 0i64);
+    let mut first_on_line = true;
+    for t in tokens {
+        while line < t.dst_line {
+            out.push(';');
+            line += 1;
+            col = 0;
+            first_on_line = true;
         }
-        for t in &self.tokens {
-            b.add_raw(
-                t.dst_line,
-                t.dst_col,
-                t.src_line,
-                t.src_col,
-                (t.src_id != !0).then_some(t.src_id),
-                (t.name_id != !0).then_some(t.name_id),
-                false,
-            );
+        if !first_on_line {
+            out.push(',');
         }
-        let mut out = Vec::new();
-        // Writing JSON into a Vec cannot fail.
-        if b.into_sourcemap().to_writer(&mut out).is_err() {
-            out.clear();
+        first_on_line = false;
+        vlq(out, i64::from(t.dst_col) - col);
+        col = i64::from(t.dst_col);
+        if t.src_id != !0 {
+            vlq(out, i64::from(t.src_id) - src);
+            src = i64::from(t.src_id);
+            vlq(out, i64::from(t.src_line) - src_line);
+            src_line = i64::from(t.src_line);
+            vlq(out, i64::from(t.src_col) - src_col);
+            src_col = i64::from(t.src_col);
+            if t.name_id != !0 {
+                vlq(out, i64::from(t.name_id) - name);
+                name = i64::from(t.name_id);
+            }
         }
-        out
     }
 }
 
@@ -407,5 +473,73 @@ mod tests {
             Path::new("/srv/out"),
         );
         assert_eq!(outside.url("app-1.js.map", "app.ts"), "prebake:///app.ts");
+    }
+
+    #[test]
+    fn concatenated_maps_encode_and_decode_to_the_same_tokens() {
+        type Decoded = (u32, u32, u32, u32, Option<String>, Option<String>);
+        let raw = |dst_line, dst_col, src_line, src_col, src_id, name_id| RawToken {
+            dst_line,
+            dst_col,
+            src_line,
+            src_col,
+            src_id,
+            name_id,
+            is_range: false,
+        };
+        let a = Map {
+            tokens: vec![
+                raw(0, 0, 0, 0, 0, !0),
+                raw(0, 9, 2, 4, 0, 0),
+                raw(1, 3, 7, 1, 0, !0),
+            ],
+            sources: vec!["a.ts".into()],
+            contents: vec![Some(Arc::from("let a = \"é\";"))],
+            names: vec!["alpha".into()],
+        };
+        let b = Map {
+            tokens: vec![
+                raw(0, 2, 40, 12, 0, 1),
+                raw(0, 30, 1, 0, 1, 0),
+                raw(0, 31, 0, 0, !0, !0),
+            ],
+            sources: vec!["b.ts".into(), "a.ts".into()],
+            contents: vec![None, Some(Arc::from("let a = \"é\";"))],
+            names: vec!["beta".into(), "alpha".into()],
+        };
+        let map = Map::concat(vec![(0, a), (5, b)]);
+        assert_eq!(map.sources, ["a.ts", "b.ts"]);
+        assert_eq!(map.names, ["alpha", "beta"]);
+        let json = map.to_json(&|s| s.to_string(), true);
+        let back = swc_sourcemap::SourceMap::from_slice(&json).unwrap();
+        let tokens: Vec<Decoded> = back
+            .tokens()
+            .map(|t| {
+                (
+                    t.get_dst_line(),
+                    t.get_dst_col(),
+                    t.get_src_line(),
+                    t.get_src_col(),
+                    t.get_source().map(ToString::to_string),
+                    t.get_name().map(ToString::to_string),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tokens,
+            [
+                (0, 0, 0, 0, Some("a.ts".into()), None),
+                (0, 9, 2, 4, Some("a.ts".into()), Some("alpha".into())),
+                (1, 3, 7, 1, Some("a.ts".into()), None),
+                (5, 2, 40, 12, Some("b.ts".into()), Some("alpha".into())),
+                (5, 30, 1, 0, Some("a.ts".into()), Some("beta".into())),
+                (5, 31, !0, !0, None, None),
+            ]
+        );
+        assert_eq!(
+            back.get_source_contents(0).map(ToString::to_string),
+            Some("let a = \"é\";".into())
+        );
+        assert!(back.get_source_contents(1).is_none());
     }
 }

@@ -878,7 +878,9 @@ pub struct ChunkText {
 pub fn assemble(
     chunk: usize,
     linked: &Linked,
-    emitted: &HashMap<ModuleId, Emitted>,
+    emitted: &mut HashMap<ModuleId, Emitted>,
+    // Each module is in this chunk only: its map can be moved, not copied.
+    owned: bool,
     format: OutFormat,
     global_name: Option<&str>,
     chunk_placeholder: &dyn Fn(usize) -> String,
@@ -919,9 +921,10 @@ pub fn assemble(
         plan.modules.iter().partition(|&&m| m == 0);
     let mut order = runtime.clone();
     for m in &runtime {
-        if let Some(e) = emitted.get(m) {
-            if let Some(map) = &e.map {
-                parts.push((lines, map.clone()));
+        if let Some(e) = emitted.get_mut(m) {
+            let map = if owned { e.map.take() } else { e.map.clone() };
+            if let Some(map) = map {
+                parts.push((lines, map));
             }
             push(&mut code, &mut lines, &e.code);
             if !e.code.ends_with('\n') {
@@ -942,9 +945,10 @@ pub fn assemble(
     }
     order.extend(rest);
     for m in &order {
-        if let Some(e) = emitted.get(m) {
-            if let Some(map) = &e.map {
-                parts.push((lines, map.clone()));
+        if let Some(e) = emitted.get_mut(m) {
+            let map = if owned { e.map.take() } else { e.map.clone() };
+            if let Some(map) = map {
+                parts.push((lines, map));
             }
             push(&mut code, &mut lines, &e.code);
             if !e.code.ends_with('\n') {

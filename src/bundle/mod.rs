@@ -581,7 +581,8 @@ pub fn bundle(
         let text = emit::assemble(
             c,
             &linked,
-            &emitted,
+            &mut emitted,
+            format == OutFormat::Esm || entries.len() <= 1,
             format,
             if plan.entry == Some(0) || entries.len() <= 1 {
                 cfg.global_name.as_deref()

@@ -139,7 +139,7 @@ pub struct Js {
     pub unresolved_mark: Mark,
     pub top_level_mark: Mark,
     pub legal: Vec<String>,
-    pub names: HashMap<u32, String>,
+    pub names: HashMap<u32, Atom>,
     pub source: Arc<str>,
     pub format: Format,
     pub imports: Vec<Import>,

@@ -196,7 +196,7 @@ pub(crate) struct Front {
     /// Legal comments, printed first in minified output.
     pub legal: Vec<String>,
     /// Original identifier names by position, for the map.
-    pub names: std::collections::HashMap<u32, String>,
+    pub names: std::collections::HashMap<u32, swc_core::atoms::Atom>,
     pub source: Arc<str>,
     pub shown: String,
 }
@@ -600,13 +600,8 @@ pub(crate) fn print(
         }
     }
     let map = opts.source_map.then(|| {
-        let sm = f.cm.build_source_map(
-            &mappings,
-            None,
-            MapConfig {
-                names: f.names.clone(),
-            },
-        );
+        let sm =
+            f.cm.build_source_map(&mappings, None, MapConfig { names: &f.names });
         let mut map = crate::sourcemap::Map::from_swc(&sm, &|_| name.to_string());
         map.contents = vec![Some(f.source.clone()); map.sources.len()];
         map.offset_lines(u32::try_from(out.matches('\n').count()).unwrap_or(u32::MAX));
@@ -684,30 +679,35 @@ pub struct JsOutput {
 /// Names the one source of a file's map (the pipeline replaces it with a
 /// URL relative to the map once the output's place is known), and gives
 /// each mapped identifier its original name.
-struct MapConfig {
-    names: std::collections::HashMap<u32, String>,
+struct MapConfig<'a> {
+    names: &'a std::collections::HashMap<u32, swc_core::atoms::Atom>,
 }
 
-impl swc_core::common::source_map::SourceMapGenConfig for MapConfig {
+impl swc_core::common::source_map::SourceMapGenConfig for MapConfig<'_> {
     fn file_name_to_source(&self, f: &FileName) -> String {
         f.to_string()
     }
 
     fn name_for_bytepos(&self, pos: swc_core::common::BytePos) -> Option<&str> {
-        self.names.get(&pos.0).map(String::as_str)
+        self.names.get(&pos.0).map(swc_core::atoms::Atom::as_str)
+    }
+
+    // The pipeline sets the contents from the source it already holds.
+    fn inline_sources_content(&self, _: &FileName) -> bool {
+        false
     }
 }
 
 /// Every identifier of the parsed program by start position.
 #[derive(Default)]
 struct IdentNames {
-    names: std::collections::HashMap<u32, String>,
+    names: std::collections::HashMap<u32, swc_core::atoms::Atom>,
 }
 
 impl swc_core::ecma::visit::Visit for IdentNames {
     fn visit_ident(&mut self, n: &swc_core::ecma::ast::Ident) {
         if !n.span.is_dummy() {
-            self.names.insert(n.span.lo.0, n.sym.to_string());
+            self.names.insert(n.span.lo.0, n.sym.clone());
         }
     }
 }
