@@ -762,6 +762,11 @@ pub fn link(
                 continue;
             }
             let repl = v.repl(&r, &mut prelude);
+            // The binding is read wherever it is imported: that counts
+            // toward its short name.
+            if let Repl::Sym(s) | Repl::Member(s, _) = &repl {
+                v.syms.count[*s] += imp.count;
+            }
             plan.imports.insert(imp.local.clone(), repl);
         }
         for r in &modules[m].records {

@@ -98,6 +98,8 @@ pub struct Import {
     /// Only ever used as `local.prop` (a namespace the linker can see
     /// through without building an object).
     pub member_only: bool,
+    /// How often the module reads it (for short names).
+    pub count: u32,
 }
 
 /// Where an export's value comes from.
@@ -269,6 +271,7 @@ pub fn load_js(
         let member_uses = std::mem::take(&mut a.non_member);
         for imp in &mut a.imports {
             imp.member_only = !member_uses.contains(&imp.local);
+            imp.count = a.counts.get(&imp.local).copied().unwrap_or(0);
         }
         let (leading, trailing) = std::mem::take(&mut f.comments).take_all();
         let leading = std::rc::Rc::try_unwrap(leading)
@@ -595,6 +598,7 @@ impl<'a> Analysis<'a> {
                             record: r,
                             what,
                             member_only: false,
+                            count: 0,
                         });
                     }
                 }

@@ -412,8 +412,13 @@ pub(crate) fn front(
                 ));
             }
             program.mutate(proposal::explicit_resource_management::explicit_resource_management());
+            // `bugfixes`: where a target only has a bug in one corner of a
+            // feature (Safari 16.0-16.2 and default parameters), fix that
+            // corner instead of lowering the whole feature, as Babel 8 does
+            // by default.
             let env = preset_env::Config {
                 targets: Some(preset_env::Targets::Versions(opts.versions)),
+                bugfixes: true,
                 ..Default::default()
             };
             program.mutate(preset_env::transform_from_env(
