@@ -219,6 +219,9 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                                 .is_ok_and(|c| taken.contains(c.as_path())))
                 });
                 chunks = b.chunks;
+                out.inputs
+                    .extend(b.package_files.iter().map(|s| s.path.clone()));
+                sources.extend(b.package_files);
             }
             Err(d) => {
                 // JS is not built on its own either.

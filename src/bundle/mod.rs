@@ -76,6 +76,10 @@ pub struct Chunk {
 #[derive(Debug, Default)]
 pub struct Bundle {
     pub chunks: Vec<Chunk>,
+    /// Files of packages (`node_modules`) the bundle references: fonts and
+    /// images of a package's CSS, assets imported from a package. They are
+    /// built as sources named `_npm/<package path>`.
+    pub package_files: Vec<Source>,
     /// Every JS, JSON and CSS module of the graph (absolute paths): sources
     /// the bundle took in, and inputs the build read.
     pub modules: Vec<PathBuf>,
@@ -132,6 +136,64 @@ pub fn ident_stem(name: &str) -> String {
         }
     }
     out
+}
+
+/// Where files of packages are named in the release.
+pub const NPM: &str = "_npm";
+
+/// The `node_modules` directory a file is in (the innermost), and the
+/// file's path below it with `/`.
+fn in_node_modules(path: &Path) -> Option<(PathBuf, String)> {
+    let parts: Vec<_> = path.components().collect();
+    let at = parts
+        .iter()
+        .rposition(|c| c.as_os_str() == "node_modules")?;
+    let dir: PathBuf = parts[..=at].iter().collect();
+    let rel: Vec<String> = parts[at + 1..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!rel.is_empty()).then(|| (dir, rel.join("/")))
+}
+
+/// The file `_npm/<rel>` names, looked for in the `node_modules`
+/// directories the graph's modules come from.
+fn npm_path(modules: &[ModuleData], logical: &str) -> Option<PathBuf> {
+    let rel = logical.strip_prefix(NPM)?.strip_prefix('/')?;
+    let mut dirs: Vec<PathBuf> = modules
+        .iter()
+        .filter_map(|m| in_node_modules(&m.path).map(|(d, _)| d))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs.into_iter().map(|d| d.join(rel)).find(|p| p.is_file())
+}
+
+/// Every file of the package that holds `rel` (a path below
+/// `node_modules`), as paths below `node_modules`: what a package's
+/// stylesheet may `@import`.
+fn package_files_of(node_modules: &Path, rel: &str) -> BTreeSet<String> {
+    let mut parts = rel.split('/');
+    let first = parts.next().unwrap_or("");
+    let package = if first.starts_with('@') {
+        format!("{first}/{}", parts.next().unwrap_or(""))
+    } else {
+        first.to_string()
+    };
+    let dir = node_modules.join(&package);
+    walkdir::WalkDir::new(&dir)
+        .max_depth(8)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(node_modules)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .take(10_000)
+        .collect()
 }
 
 /// `path` relative to `root` with `/`, with `..` when outside.
@@ -667,6 +729,16 @@ pub fn bundle(
     }
 
     timings.lap("assemble");
+    // Files of packages: assets imported from JS now, CSS references below.
+    let mut package_files: std::collections::BTreeMap<String, PathBuf> =
+        std::collections::BTreeMap::new();
+    for m in &modules {
+        if matches!(m.body, Body::Asset)
+            && let Some((_, rel)) = in_node_modules(&m.path)
+        {
+            package_files.insert(format!("{NPM}/{rel}"), m.path.clone());
+        }
+    }
     // One stylesheet per entry chunk that imports CSS.
     let css_jobs: Vec<(usize, Vec<ModuleId>)> = linked
         .chunks
@@ -699,6 +771,26 @@ pub fn bundle(
                         .with_file(md.shown.clone()),
                     ]
                 })?;
+                // A package's stylesheet: compiled within its package,
+                // its references named under `_npm/`.
+                if let Some((node_modules, rel)) = in_node_modules(&md.path) {
+                    let known = package_files_of(&node_modules, &rel);
+                    let display = |p: &Path| cfg.display_path(p);
+                    let scope = CssScope {
+                        root: &node_modules,
+                        known: &known,
+                        display: &display,
+                    };
+                    return crate::pipeline::guarded(&md.shown, "lightningcss", || {
+                        css::compile(&rel, &text, &scope, css_opts)
+                    })
+                    .map(|mut o| {
+                        for r in &mut o.refs {
+                            r.from = format!("{NPM}/{}", r.from);
+                        }
+                        o
+                    });
+                }
                 crate::pipeline::guarded(&md.shown, "lightningcss", || {
                     css::compile(&md.name, &text, css_scope, css_opts)
                 })
@@ -722,6 +814,15 @@ pub fn bundle(
                     warnings.extend(o.warnings);
                 }
                 Err(d) => diagnostics.extend(d),
+            }
+        }
+        for r in &refs {
+            if r.from.starts_with(NPM)
+                && let Ok(crate::refs::Target::Local { logical, .. }) =
+                    crate::refs::resolve(&r.url, &r.from, &|_| true)
+                && let Some(path) = npm_path(&modules, &logical)
+            {
+                package_files.insert(logical, path);
             }
         }
         let idx = chunks.len();
@@ -751,8 +852,17 @@ pub fn bundle(
         .map(|m| m.path.clone())
         .collect();
     paths.sort();
+    let package_files = package_files
+        .into_iter()
+        .map(|(logical, path)| Source {
+            logical,
+            path,
+            kind: Kind::Static,
+        })
+        .collect();
     Ok(Bundle {
         chunks,
+        package_files,
         modules: paths,
     })
 }
