@@ -317,6 +317,8 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         for (placeholder, link) in list {
             let to = match link {
                 crate::bundle::ChunkLink::Chunk(c) => Link::To(real_sources + c, String::new()),
+                crate::bundle::ChunkLink::CssChunk(c) => Link::Base(real_sources + c),
+                crate::bundle::ChunkLink::EntryCss(_) => continue,
                 crate::bundle::ChunkLink::Asset { path, base } => match by_path.get(&path) {
                     Some(&j) if base => Link::Base(j),
                     Some(&j) => Link::To(j, String::new()),

@@ -164,3 +164,46 @@ fn t22_odd_names_load_in_the_browser() {
     );
     assert_eq!(report["scriptRan"], "1");
 }
+
+#[test]
+fn a_bundled_page_loads_its_chunks_and_a_lazy_chunk_brings_its_stylesheet() {
+    if skip() {
+        return;
+    }
+    let p = Project::new();
+    p.write(
+        "src/index.html",
+        "<!doctype html><html><head><link rel=\"stylesheet\" href=\"main.css\">\
+         <script type=\"module\" src=\"main.ts\"></script></head><body></body></html>\n",
+    )
+    .write(
+        "src/main.ts",
+        "import './base.css';\n\
+         const el = document.createElement('div');\n\
+         el.className = 'lazy';\n\
+         document.body.append(el);\n\
+         import('./lazy').then((m) => {\n\
+           document.documentElement.dataset.prebakeRan = `${m.value} ${getComputedStyle(el).color} ${getComputedStyle(document.body).marginTop}`;\n\
+         });\n",
+    )
+    .write("src/base.css", "body { margin-top: 7px }\n")
+    .write("src/lazy.ts", "import './lazy.css';\nexport const value: number = 1;\n")
+    .write("src/lazy.css", ".lazy { color: rgb(1, 2, 3) }\n");
+    p.build(&["--quiet", "--entry", "main.ts"]).assert_code(0);
+    let out = p.path().join("out");
+    // The checker's `ok` wants scriptRan "1"; the page reports more.
+    let (_, report) = check_page(&out, None);
+    for list in [
+        "failedRequests",
+        "badStatus",
+        "consoleErrors",
+        "pageErrors",
+        "integrityErrors",
+        "externalRequests",
+        "stylesheetsWithoutSheet",
+    ] {
+        assert_eq!(report[list], serde_json::json!([]), "{list}: {report:#}");
+    }
+    // The lazy chunk ran, and its stylesheet applied before it resolved.
+    assert_eq!(report["scriptRan"], "1 rgb(1, 2, 3) 7px", "{report:#}");
+}

@@ -40,6 +40,8 @@ pub struct Placeholders<'a> {
     /// The URL of an asset module relative to the chunk
     /// (`new URL(…, import.meta.url)`).
     pub url: &'a (dyn Fn(ModuleId) -> String + Sync),
+    /// The URL (base + name) of an entry point's stylesheet.
+    pub css: &'a (dyn Fn(usize) -> String + Sync),
     /// The URL of an entry point's chunk.
     pub chunk: &'a (dyn Fn(usize) -> String + Sync),
 }
@@ -536,25 +538,46 @@ impl Rewrite<'_> {
                 span: DUMMY_SP,
                 props: vec![],
             }),
-            CallRepl::Chunk { entry, ns } => {
-                let load = Expr::Call(CallExpr {
+            CallRepl::Chunk { entry, ns, css } => {
+                let str_lit = |v: String| {
+                    Expr::Lit(Lit::Str(Str {
+                        span: DUMMY_SP,
+                        value: v.as_str().into(),
+                        raw: None,
+                    }))
+                };
+                let mut load = Expr::Call(CallExpr {
                     span: DUMMY_SP,
                     ctxt: SyntaxContext::empty(),
                     callee: Callee::Import(Import {
                         span: DUMMY_SP,
                         phase: ImportPhase::Evaluation,
                     }),
-                    args: vec![
-                        Expr::Lit(Lit::Str(Str {
-                            span: DUMMY_SP,
-                            value: (self.ph.chunk)(*entry).as_str().into(),
-                            raw: None,
-                        }))
-                        .as_arg(),
-                    ],
+                    args: vec![str_lit((self.ph.chunk)(*entry)).as_arg()],
                     type_args: None,
                 });
-                if !*ns {
+                if *css {
+                    // Promise.all([import(chunk), __loadCss(url)]): the
+                    // module resolves once its stylesheet applies.
+                    let both = Expr::Array(ArrayLit {
+                        span: DUMMY_SP,
+                        elems: vec![
+                            Some(load.as_arg()),
+                            Some(
+                                (self.helper)("__loadCss")
+                                    .as_call(
+                                        DUMMY_SP,
+                                        vec![str_lit((self.ph.css)(*entry)).as_arg()],
+                                    )
+                                    .as_arg(),
+                            ),
+                        ],
+                    });
+                    load = Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, self.free))
+                        .make_member(IdentName::new("all".into(), DUMMY_SP))
+                        .as_call(DUMMY_SP, vec![both.as_arg()]);
+                }
+                if !*ns && !*css {
                     return load;
                 }
                 let m = Ident::new(
@@ -562,15 +585,25 @@ impl Rewrite<'_> {
                     DUMMY_SP,
                     SyntaxContext::empty().apply_mark(Mark::new()),
                 );
+                let module: Expr = if *css {
+                    Expr::Ident(m.clone())
+                        .computed_member(Expr::Lit(Lit::Num(Number::from(0.0))))
+                        .into()
+                } else {
+                    Expr::Ident(m.clone())
+                };
+                let value: Expr = if *ns {
+                    module
+                        .make_member(IdentName::new(super::link::NS_EXPORT.into(), DUMMY_SP))
+                        .into()
+                } else {
+                    module
+                };
                 let arrow = Expr::Arrow(ArrowExpr {
                     span: DUMMY_SP,
                     ctxt: SyntaxContext::empty(),
-                    params: vec![Pat::Ident(m.clone().into())],
-                    body: Box::new(ArrowFunctionBody::Expr(Box::new(
-                        Expr::Ident(m)
-                            .make_member(IdentName::new(super::link::NS_EXPORT.into(), DUMMY_SP))
-                            .into(),
-                    ))),
+                    params: vec![Pat::Ident(m.into())],
+                    body: Box::new(ArrowFunctionBody::Expr(Box::new(value))),
                     is_async: false,
                     is_generator: false,
                     type_params: None,

@@ -87,8 +87,9 @@ pub enum CallRepl {
     /// `{}`
     Empty,
     /// `import("<placeholder of chunk>")`, then (`ns`) the module's own
-    /// namespace object, so `import()` and `import * as` give one object.
-    Chunk { entry: usize, ns: bool },
+    /// namespace object, so `import()` and `import * as` give one object;
+    /// with `css`, the chunk's stylesheet is loaded alongside.
+    Chunk { entry: usize, ns: bool, css: bool },
     /// `Promise.resolve().then(() => (init_x(), x_exports))`
     Inline { init: Option<SymId>, ns: SymId },
     /// `Promise.resolve().then(() => __toESM(require_x()))`
@@ -676,7 +677,14 @@ pub fn link(
         }
         plans[i] = Some(plan);
     }
-    let helper_names = ["__commonJS", "__esm", "__export", "__toESM", "__toCommonJS"];
+    let helper_names = [
+        "__commonJS",
+        "__esm",
+        "__export",
+        "__toESM",
+        "__toCommonJS",
+        "__loadCss",
+    ];
     let mut helpers: BTreeMap<&'static str, SymId> = BTreeMap::new();
     if let Some(j) = js(&modules[opts.runtime]) {
         for h in helper_names {
@@ -687,6 +695,13 @@ pub fn link(
             }
         }
     }
+    // Stylesheets and assets of each entry point (an IIFE's lazy modules
+    // are in its script, so their CSS is in its stylesheet).
+    let entry_styles: Vec<(Vec<ModuleId>, BTreeSet<ModuleId>)> = entry_points
+        .iter()
+        .map(|&entry| styles_of(modules, &needed, entry, opts.format == OutFormat::Iife))
+        .collect();
+
     // Per-module plans: imports, calls, preludes.
     let mut cross_uses: Vec<(ModuleId, SymId)> = Vec::new(); // (user, symbol)
     let mut owner: HashMap<SymId, ModuleId> = HashMap::new();
@@ -798,6 +813,7 @@ pub fn link(
                             CallRepl::Chunk {
                                 entry: e,
                                 ns: ns_sym.contains_key(&t),
+                                css: !entry_styles[e].0.is_empty(),
                             },
                         );
                     } else {
@@ -1114,36 +1130,7 @@ pub fn link(
         }
     }
 
-    // CSS and assets per entry chunk: every stylesheet reachable through
-    // static imports, in evaluation order.
-    for (e, &entry) in entry_points.iter().enumerate() {
-        let mut seen = vec![false; n];
-        let mut stack = vec![(entry, 0usize)];
-        seen[entry] = true;
-        let mut css = Vec::new();
-        let mut assets = BTreeSet::new();
-        while let Some(&mut (m, ref mut pos)) = stack.last_mut() {
-            if let Some(r) = modules[m].records.get(*pos) {
-                *pos += 1;
-                if let Target::Module(t) = r.target {
-                    match (&modules[t].body, r.kind) {
-                        (Body::Asset, _) => {
-                            assets.insert(t);
-                        }
-                        (_, RecordKind::Static | RecordKind::Require) if !seen[t] => {
-                            seen[t] = true;
-                            stack.push((t, 0));
-                        }
-                        _ => {}
-                    }
-                }
-                continue;
-            }
-            stack.pop();
-            if matches!(modules[m].body, Body::Css) && needed[m] {
-                css.push(m);
-            }
-        }
+    for (e, (css, assets)) in entry_styles.into_iter().enumerate() {
         chunks[e].css = css;
         chunks[e].assets = assets;
     }
@@ -1231,10 +1218,55 @@ fn plan_uses(p: &Plan, h: SymId, helpers: &BTreeMap<&'static str, SymId>) -> boo
             && p.calls
                 .values()
                 .any(|c| matches!(c, CallRepl::InlineCjs { .. })))
+        || (is("__loadCss")
+            && p.calls
+                .values()
+                .any(|c| matches!(c, CallRepl::Chunk { css: true, .. })))
 }
 
 /// The export through which `import()` reaches a chunk's namespace object.
 pub const NS_EXPORT: &str = "__prebake_ns";
+
+/// The stylesheets an entry point needs, in evaluation order, and the
+/// assets its modules import: everything reachable through static imports
+/// (and `import()` when `lazy_inside`).
+fn styles_of(
+    modules: &[ModuleData],
+    needed: &[bool],
+    entry: ModuleId,
+    lazy_inside: bool,
+) -> (Vec<ModuleId>, BTreeSet<ModuleId>) {
+    let mut seen = vec![false; modules.len()];
+    let mut stack = vec![(entry, 0usize)];
+    seen[entry] = true;
+    let mut css = Vec::new();
+    let mut assets = BTreeSet::new();
+    while let Some(&mut (m, ref mut pos)) = stack.last_mut() {
+        if let Some(r) = modules[m].records.get(*pos) {
+            *pos += 1;
+            if let Target::Module(t) = r.target {
+                let follow = matches!(r.kind, RecordKind::Static | RecordKind::Require)
+                    || (lazy_inside && r.kind == RecordKind::Dynamic);
+                match &modules[t].body {
+                    Body::Asset => {
+                        assets.insert(t);
+                    }
+                    _ if follow && !seen[t] => {
+                        seen[t] = true;
+                        stack.push((t, 0));
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        stack.pop();
+        if matches!(modules[m].body, Body::Css) && needed[m] {
+            css.push(m);
+        }
+    }
+    (css, assets)
+}
 
 /// Names a module's plan creates on demand.
 #[allow(clippy::struct_field_names)] // import_vars are the variables

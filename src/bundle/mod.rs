@@ -45,6 +45,11 @@ const RUNTIME_NAME: &str = "prebake/runtime.js";
 pub enum ChunkLink {
     /// Another chunk, by index.
     Chunk(usize),
+    /// The stylesheet of entry point `e`, as base + name (a page loads
+    /// it); becomes [`ChunkLink::CssChunk`] within the bundler.
+    EntryCss(usize),
+    /// A stylesheet chunk, by index, as base + name.
+    CssChunk(usize),
     /// An asset file; `base`: written as base + name (a URL a page uses),
     /// else relative to the chunk.
     Asset { path: PathBuf, base: bool },
@@ -542,6 +547,7 @@ pub fn bundle(
     let chunk_ph = |c: usize| crate::js::placeholder(c, &format!("{tag}c"));
     let asset_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}a"));
     let url_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}u"));
+    let css_ph = |e: usize| crate::js::placeholder(e, &format!("{tag}s"));
     // The chunk of each entry point (for `import()`): entry chunk e is
     // chunk e.
     let entry_chunk_ph = |e: usize| chunk_ph(e);
@@ -557,6 +563,7 @@ pub fn bundle(
         }
     }
     let ph = emit::Placeholders {
+        css: &css_ph,
         asset: &asset_ph,
         url: &url_ph,
         chunk: &entry_chunk_ph,
@@ -662,6 +669,10 @@ pub fn bundle(
         }
         for &e in &plan.dynamic {
             links.push((chunk_ph(e), ChunkLink::Chunk(e)));
+            if !linked.chunks[e].css.is_empty() {
+                // Resolved to the stylesheet's chunk once it exists.
+                links.push((css_ph(e), ChunkLink::EntryCss(e)));
+            }
         }
         let asset_link = |a: ModuleId, base: bool| {
             let placeholder = if base { asset_ph(a) } else { url_ph(a) };
@@ -852,6 +863,20 @@ pub fn bundle(
         .map(|m| m.path.clone())
         .collect();
     paths.sort();
+    // Stylesheets loaded with import() are chunks now.
+    let css_of: Vec<Option<usize>> = chunks
+        .iter()
+        .map(|c| c.stylesheets.first().copied())
+        .collect();
+    for chunk in &mut chunks {
+        for (_, link) in &mut chunk.links {
+            if let ChunkLink::EntryCss(e) = *link
+                && let Some(Some(css)) = css_of.get(e)
+            {
+                *link = ChunkLink::CssChunk(*css);
+            }
+        }
+    }
     let package_files = package_files
         .into_iter()
         .map(|(logical, path)| Source {

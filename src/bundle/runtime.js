@@ -30,3 +30,14 @@ var __toESM = (mod, isNodeMode, target) => (
   )
 );
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
+var __loadCss = (href) =>
+  document.querySelector('link[rel="stylesheet"][href="' + href + '"]')
+    ? Promise.resolve()
+    : new Promise((resolve, reject) => {
+        var link = document.createElement("link");
+        link.rel = "stylesheet";
+        link.href = href;
+        link.onload = () => resolve();
+        link.onerror = () => reject(new Error("cannot load stylesheet " + href));
+        document.head.appendChild(link);
+      });
