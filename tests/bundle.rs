@@ -79,6 +79,8 @@ fn bundles_are_identical_whatever_the_thread_count_and_directory() {
             threads,
         ])
         .assert_code(0);
+        // Every chunk, map and reference checks out.
+        p.run(&["check", "--out", "out"]).assert_code(0);
         read_tree(&p.path().join("out"))
     };
     let one = build("1");
