@@ -349,7 +349,12 @@ pub(crate) fn front(
             // Decorators first, while TypeScript's types are still there
             // (swc's own order); preset_env lowers neither decorators
             // nor `using`, which no target we support runs natively.
+            // Passes whose syntax the text cannot hold are skipped: every
+            // pass walks the whole tree, and a bundle compiles thousands
+            // of modules.
+            let decorators = src.contains('@');
             match opts.decorators {
+                _ if !decorators => {}
                 Decorators::Standard => {
                     program.mutate(proposal::decorator_2022_03::decorator_2022_03());
                 }
@@ -387,7 +392,7 @@ pub(crate) fn front(
                     )),
                 }
             }
-            if jsx_syntax {
+            if jsx_syntax && src.contains('<') {
                 let options = match &opts.jsx {
                     Jsx::Automatic { import_source } => react::Options {
                         runtime: Some(react::Runtime::Automatic),
@@ -411,7 +416,10 @@ pub(crate) fn front(
                     unresolved_mark,
                 ));
             }
-            program.mutate(proposal::explicit_resource_management::explicit_resource_management());
+            if src.contains("using") {
+                program
+                    .mutate(proposal::explicit_resource_management::explicit_resource_management());
+            }
             // `bugfixes`: where a target only has a bug in one corner of a
             // feature (Safari 16.0-16.2 and default parameters), fix that
             // corner instead of lowering the whole feature, as Babel 8 does
