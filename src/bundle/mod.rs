@@ -562,6 +562,10 @@ pub fn bundle(
             jobs.push((i, js, m.name.clone()));
         }
     }
+    let job_micros = std::sync::atomic::AtomicU64::new(0);
+    let job_count = jobs.len();
+    // Largest first, so no big module starts last and leaves a core idle.
+    jobs.sort_by_key(|(i, js, _)| (std::cmp::Reverse(js.source.len()), *i));
     let ph = emit::Placeholders {
         css: &css_ph,
         asset: &asset_ph,
@@ -573,12 +577,23 @@ pub fn bundle(
         .map(|(i, js, name)| {
             let plan = linked.plans[i].as_ref();
             let shown = modules[i].shown.clone();
+            let started = std::time::Instant::now();
             let r = match plan {
                 Some(plan) => crate::pipeline::guarded(&shown, "swc", || {
                     emit::emit_module(i, *js, &name, plan, &linked, format, js_opts, &ph)
                 }),
                 None => Err(Vec::new()),
             };
+            if timings.on {
+                let us = started.elapsed().as_micros();
+                job_micros.fetch_add(
+                    u64::try_from(us).unwrap_or(0),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                if us >= 20_000 {
+                    eprintln!("[timings]   {shown}: {} ms", us / 1000);
+                }
+            }
             (i, r)
         })
         .collect();
@@ -595,6 +610,12 @@ pub fn bundle(
         return Err(diagnostics);
     }
 
+    if timings.on {
+        eprintln!(
+            "[timings] {job_count} modules emitted, {} ms of work",
+            job_micros.load(std::sync::atomic::Ordering::Relaxed) / 1000
+        );
+    }
     timings.lap("emit (rewrite, minify, print)");
     // Chunk names.
     let mut logicals: Vec<String> = Vec::new();
