@@ -296,3 +296,35 @@ fn a_namespace_import_re_exported_is_a_real_object() {
         );
     }
 }
+
+#[test]
+fn require_of_json_returns_its_value() {
+    if !node_available() {
+        eprintln!("skipped: node not found");
+        return;
+    }
+    for minify in ["--minify", "--no-minify"] {
+        let p = Project::new();
+        p.write("src/d.json", "{\"name\":\"x\",\"list\":[1,2]}\n")
+        .write("src/c.cjs", "module.exports = require('./d.json').name;\n")
+        .write(
+            "src/main.js",
+            "import c from './c.cjs';\nimport d from './d.json';\nconst r = require('./d.json');\nconsole.log(d.name, c, r.list.length, d === r);\n",
+        );
+        p.build(&["--quiet", "--entry", "main.js", minify])
+            .assert_code(0);
+        let out = read_tree(&p.path().join("out"));
+        let (_, code) = out.iter().find(|(k, _)| k.starts_with("main-")).unwrap();
+        let run = Command::new("node")
+            .args(["--input-type=module", "-e"])
+            .arg(String::from_utf8_lossy(code).as_ref())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            "x x 2 true\n",
+            "{minify}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}

@@ -523,6 +523,7 @@ impl Rewrite<'_> {
     fn call_repl(&self, c: &CallRepl) -> Expr {
         match c {
             CallRepl::Call(s) => Expr::Ident((self.ident)(*s)).as_call(DUMMY_SP, vec![]),
+            CallRepl::Value(s) => Expr::Ident((self.ident)(*s)),
             CallRepl::ToCommonJs { init, ns } => {
                 let conv = (self.helper)("__toCommonJS")
                     .as_call(DUMMY_SP, vec![Expr::Ident((self.ident)(*ns)).as_arg()]);

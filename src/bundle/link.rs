@@ -86,6 +86,8 @@ pub enum CallRepl {
     ToCommonJs { init: Option<SymId>, ns: SymId },
     /// `{}`
     Empty,
+    /// A chunk-level binding's value (`require()` of JSON).
+    Value(SymId),
     /// `import("<placeholder of chunk>")`, then (`ns`) the module's own
     /// namespace object, so `import()` and `import * as` give one object;
     /// with `css`, the chunk's stylesheet is loaded alongside.
@@ -415,6 +417,8 @@ pub fn link(
         if let Some(j) = js(m) {
             if j.format == Format::CommonJs {
                 wrap[i] = Some(true);
+            } else if j.json && !lazy.contains(&i) {
+                // Data: evaluated in order, `require()` reads its value.
             } else if required.contains(&i) || lazy.contains(&i) {
                 wrap[i] = Some(false);
                 queue.push(i);
@@ -793,7 +797,14 @@ pub fn link(
             };
             match r.kind {
                 RecordKind::Require => {
+                    let json_value = js(&modules[t])
+                        .filter(|tj| tj.json && wrap[t].is_none())
+                        .and_then(|tj| match tj.exports.get(&Atom::from("default")) {
+                            Some(ExportFrom::Local(id)) => top_syms.get(&(t, id.clone())).copied(),
+                            _ => None,
+                        });
                     let repl = match (&modules[t].body, wrap[t]) {
+                        _ if json_value.is_some() => CallRepl::Value(json_value.unwrap_or(0)),
                         (Body::Js(_), Some(true)) => {
                             CallRepl::Call(wrap_sym.get(&t).copied().unwrap_or(0))
                         }

@@ -131,6 +131,7 @@ pub enum Format {
 }
 
 /// A parsed JS module and what the linker needs to know about it.
+#[allow(clippy::struct_excessive_bools)] // independent facts about the module
 pub struct Js {
     pub cm: Lrc<SourceMap>,
     pub fm: Lrc<SourceFile>,
@@ -159,6 +160,9 @@ pub struct Js {
     /// `.mjs`/`.mts` or `"type": "module"`: `CommonJS` imports get Node's
     /// interop (`default` is always `module.exports`).
     pub node_mode: bool,
+    /// A JSON file: an ES module with only a default export, whose value
+    /// `require()` returns.
+    pub json: bool,
 }
 
 impl std::fmt::Debug for Js {
@@ -346,6 +350,7 @@ pub fn load_js(
             has_tla,
             is_ts,
             node_mode,
+            json,
         },
         records,
     ))
