@@ -328,3 +328,36 @@ fn require_of_json_returns_its_value() {
         );
     }
 }
+
+#[test]
+fn a_worker_url_names_a_chunk_of_its_own() {
+    let p = Project::new();
+    p.write(
+        "src/main.ts",
+        "new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });\n",
+    )
+    .write(
+        "src/worker.ts",
+        "import { add } from './math';\nself.postMessage(add(1, 2));\n",
+    )
+    .write(
+        "src/math.ts",
+        "export const add = (a: number, b: number) => a + b;\n",
+    );
+    p.build(&["--quiet", "--entry", "main.ts"]).assert_code(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
+            .unwrap();
+    let worker = manifest["assets"]["worker.ts"]["file"].as_str().unwrap();
+    let main = manifest["assets"]["main.ts"]["file"].as_str().unwrap();
+    let code = fs::read_to_string(p.path().join("out").join(main)).unwrap();
+    assert!(
+        code.contains(&format!("new URL(\"./{worker}\",import.meta.url)")),
+        "{code}"
+    );
+    let worker_code = fs::read_to_string(p.path().join("out").join(worker)).unwrap();
+    assert!(
+        worker_code.contains("postMessage") && !worker_code.contains("import"),
+        "{worker_code}"
+    );
+}

@@ -742,10 +742,14 @@ impl VisitMut for Rewrite<'_> {
                 if let Some(args) = &mut n.args
                     && let Some(first) = args.first_mut()
                     && let Expr::Lit(Lit::Str(s)) = &mut *first.expr
-                    && let Some(&m) = self.plan.urls.get(&s.span.lo.0)
                 {
-                    s.value = (self.ph.url)(m).as_str().into();
-                    s.raw = None;
+                    if let Some(&m) = self.plan.urls.get(&s.span.lo.0) {
+                        s.value = (self.ph.url)(m).as_str().into();
+                        s.raw = None;
+                    } else if let Some(&e) = self.plan.url_chunks.get(&s.span.lo.0) {
+                        s.value = (self.ph.chunk)(e).as_str().into();
+                        s.raw = None;
+                    }
                 }
             }
             _ => {}

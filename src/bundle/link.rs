@@ -112,6 +112,9 @@ pub struct Plan {
     pub calls: HashMap<u32, CallRepl>,
     /// `new URL('…', import.meta.url)` by the position of the string.
     pub urls: HashMap<u32, ModuleId>,
+    /// `new URL('./worker.js', import.meta.url)`: the entry point whose
+    /// chunk it names.
+    pub url_chunks: HashMap<u32, usize>,
     pub prelude: Vec<Prelude>,
     /// `CommonJS` modules: `import_x` variables of their ES importers, set
     /// where the module stands in evaluation order (as Node runs it).
@@ -403,6 +406,11 @@ pub fn link(
                     }
                     RecordKind::Require => {
                         required.insert(t);
+                    }
+                    // `new Worker(new URL('./worker.js', import.meta.url))`:
+                    // a script of its own.
+                    RecordKind::Url if js(&modules[t]).is_some() && !entry_points.contains(&t) => {
+                        entry_points.push(t);
                     }
                     _ => {}
                 }
@@ -841,9 +849,14 @@ pub fn link(
                         plan.calls.insert(r.pos, repl);
                     }
                 }
-                RecordKind::Url => {
-                    plan.urls.insert(r.pos, t);
-                }
+                RecordKind::Url => match entry_points.iter().position(|&x| x == t) {
+                    Some(e) if js(&modules[t]).is_some() => {
+                        plan.url_chunks.insert(r.pos, e);
+                    }
+                    _ => {
+                        plan.urls.insert(r.pos, t);
+                    }
+                },
                 _ => {}
             }
         }

@@ -711,6 +711,11 @@ pub fn bundle(
         for &m in &plan.modules {
             if let Some(p) = &linked.plans[m] {
                 links.extend(p.urls.values().map(|&a| asset_link(a, false)));
+                links.extend(
+                    p.url_chunks
+                        .values()
+                        .map(|&e| (chunk_ph(e), ChunkLink::Chunk(e))),
+                );
                 asset_repls.extend(p.imports.values().chain(p.members.values()));
                 for pre in &p.prelude {
                     if let link::Prelude::Namespace { members, .. } = pre {
