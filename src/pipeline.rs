@@ -696,6 +696,20 @@ fn rewrite(
         Kind::Js(_) => js::substitute(&text, &replacements),
         _ => css::substitute(&text, &replacements),
     };
+    if matches!(src.kind, Kind::Js(_))
+        && let Some(p) = js::unreplaced(&text, replacements.iter().map(|(p, _)| p.as_str()))
+    {
+        return Err(Diagnostic::error(
+            "INTERNAL",
+            Category::Internal,
+            format!(
+                "a reference in the output of {} could not be rewritten ({p})",
+                src.logical
+            ),
+        )
+        .with_file(cfg.display_source(&src.logical))
+        .with_help("this is a bug; please report it with the file that triggers it"));
+    }
     if let Some(map) = &mut map {
         map.apply(&edits);
     }

@@ -361,3 +361,22 @@ fn a_worker_url_names_a_chunk_of_its_own() {
         "{worker_code}"
     );
 }
+
+#[test]
+fn asset_urls_the_minifier_folds_into_longer_strings_are_still_rewritten() {
+    let p = Project::new();
+    p.write("src/logo.svg", "<svg/>\n").write(
+        "src/main.js",
+        "import logo from './logo.svg';\nconst v = 1;\nconsole.log(logo + '?v=' + v, `${logo}#x`);\n",
+    );
+    p.build(&["--quiet", "--entry", "main.js"]).assert_code(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
+            .unwrap();
+    let logo = manifest["assets"]["logo.svg"]["file"].as_str().unwrap();
+    let main = manifest["assets"]["main.js"]["file"].as_str().unwrap();
+    let code = fs::read_to_string(p.path().join("out").join(main)).unwrap();
+    assert!(!code.contains("__prebake_ref_"), "{code}");
+    assert!(code.contains(&format!("/assets/{logo}?v=1")), "{code}");
+    assert!(code.contains(&format!("/assets/{logo}#x")), "{code}");
+}

@@ -736,32 +736,79 @@ pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec
     let mut spans = Vec::new();
     let bytes = code.as_bytes();
     for (i, _) in code.match_indices(PLACEHOLDER_PREFIX) {
-        let Some(&quote) = i.checked_sub(1).and_then(|q| bytes.get(q)) else {
+        // `__prebake_ref_<n>_<tag>__`: the tag holds no `_`.
+        let after = i + PLACEHOLDER_PREFIX.len();
+        let Some(tag_start) = code[after..].find('_').map(|k| after + k + 1) else {
             continue;
         };
-        if quote != b'"' && quote != b'\'' {
-            continue;
-        }
-        let Some(len) = code[i..].find(char::from(quote)) else {
+        let Some(end) = code[tag_start..].find("__").map(|k| tag_start + k + 2) else {
             continue;
         };
-        let Some(url) = by_placeholder.get(&code[i..i + len]) else {
+        let Some(url) = by_placeholder.get(&code[i..end]) else {
             continue;
         };
-        // Relative (`./`, `../`), rooted (`/static/…`, `//cdn`) and
-        // scheme URLs stand as they are.
-        let url = if url.starts_with("./")
-            || url.starts_with("../")
-            || url.starts_with('/')
-            || url.contains(':')
-        {
-            (*url).to_string()
+        let quote = i.checked_sub(1).and_then(|q| bytes.get(q)).copied();
+        let whole = matches!(quote, Some(b'"' | b'\'')) && bytes.get(end).copied() == quote;
+        if whole {
+            // The whole literal: a specifier or URL. Relative (`./`,
+            // `../`), rooted (`/static/…`, `//cdn`) and scheme URLs stand
+            // as they are; a bare name would be a package specifier.
+            let url = if url.starts_with("./")
+                || url.starts_with("../")
+                || url.starts_with('/')
+                || url.contains(':')
+            {
+                (*url).to_string()
+            } else {
+                format!("./{url}")
+            };
+            spans.push((i - 1, end + 1, js_string(&url)));
         } else {
-            format!("./{url}")
-        };
-        spans.push((i - 1, i + len + 1, js_string(&url)));
+            // Inside a longer string or a template (the minifier folded
+            // `url + "?v"`): the URL goes in as it is, with every character
+            // that could end or escape a literal percent-encoded.
+            spans.push((i, end, embeddable_url(url)));
+        }
     }
     crate::sourcemap::splice(code, spans)
+}
+
+/// `url` with the characters that mean something inside a JS string or
+/// template literal (`"` `'` `` ` `` `\` `$` `<`, controls) percent-encoded,
+/// which leaves the URL's meaning unchanged.
+fn embeddable_url(url: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '"' | '\'' | '`' | '\\' | '$' | '<' => {
+                let _ = write!(out, "%{:02X}", u32::from(c));
+            }
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "%{:02X}", u32::from(c));
+            }
+            c if !c.is_ascii() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "%{b:02X}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether compiled JS still holds one of `placeholders` (a reference the
+/// rewrite could not place: a bug, never shipped silently).
+pub fn unreplaced<'a>(
+    code: &str,
+    placeholders: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    if !code.contains(PLACEHOLDER_PREFIX) {
+        return None;
+    }
+    placeholders.into_iter().find(|p| code.contains(p))
 }
 
 /// `s` as a double-quoted JS string literal in ASCII (the output is ASCII
@@ -1205,6 +1252,21 @@ fn skip_template(b: &[u8], mut i: usize, templates: &mut Vec<usize>, depth: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_folded_into_longer_literals_are_replaced_safely() {
+        let ph = placeholder(3, "0123456789ab");
+        let code = format!("a(\"{ph}\");b(\"{ph}?v=1\");c(`x${{y}}{ph}#z`);d('{ph}');");
+        let url = "img/it's \"odd\" $x.svg".to_string();
+        let (out, _) = substitute(&code, &[(ph.clone(), url)]);
+        assert_eq!(
+            out,
+            "a(\"./img/it's \\\"odd\\\" $x.svg\");b(\"img/it%27s %22odd%22 %24x.svg?v=1\");\
+             c(`x${y}img/it%27s %22odd%22 %24x.svg#z`);d(\"./img/it's \\\"odd\\\" $x.svg\");"
+        );
+        assert_eq!(unreplaced(&out, [ph.as_str()]), None);
+        assert_eq!(unreplaced(&code, [ph.as_str()]), Some(ph.as_str()));
+    }
 
     #[test]
     fn nesting_counts_brackets_but_not_strings_or_comments() {
