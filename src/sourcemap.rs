@@ -152,6 +152,50 @@ impl Map {
         out
     }
 
+    /// The map of a transformation applied to already mapped text: `self`
+    /// maps the new text to the old one, `old` maps the old text to the
+    /// sources. Each new position takes the source of the nearest old
+    /// mapping at or before the old position it came from.
+    #[must_use]
+    pub fn compose(self, old: &Map) -> Map {
+        let mut out = Map {
+            tokens: Vec::with_capacity(self.tokens.len()),
+            sources: old.sources.clone(),
+            contents: old.contents.clone(),
+            names: old.names.clone(),
+        };
+        // Old tokens by line, for lookups.
+        let mut line_start: Vec<usize> = Vec::new();
+        for (i, t) in old.tokens.iter().enumerate() {
+            while line_start.len() <= t.dst_line as usize {
+                line_start.push(i);
+            }
+        }
+        line_start.push(old.tokens.len());
+        for t in &self.tokens {
+            if t.src_id == !0 {
+                continue;
+            }
+            let line = t.src_line as usize;
+            let (Some(&from), Some(&to)) = (line_start.get(line), line_start.get(line + 1)) else {
+                continue;
+            };
+            let on_line = &old.tokens[from..to];
+            let k = on_line.partition_point(|o| o.dst_col <= t.src_col);
+            let Some(o) = k.checked_sub(1).and_then(|k| on_line.get(k)) else {
+                continue;
+            };
+            if o.src_id == !0 {
+                continue;
+            }
+            let mut n = *o;
+            n.dst_line = t.dst_line;
+            n.dst_col = t.dst_col;
+            out.tokens.push(n);
+        }
+        out
+    }
+
     /// Moves every mapping `n` lines down (for text put before the code).
     pub fn offset_lines(&mut self, n: u32) {
         for t in &mut self.tokens {

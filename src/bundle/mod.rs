@@ -143,6 +143,9 @@ pub fn ident_stem(name: &str) -> String {
     out
 }
 
+/// Largest chunk (bytes of code) that gets a whole-chunk minify pass.
+const WHOLE_CHUNK_LIMIT: usize = 256 * 1024;
+
 /// Where files of packages are named in the release.
 pub const NPM: &str = "_npm";
 
@@ -684,6 +687,32 @@ pub fn bundle(
             js_opts.source_map,
             cfg.minify,
         );
+        // A whole-chunk pass where it pays: modules were minified one by
+        // one, so declarations of neighbouring modules were never joined
+        // and top-level names are the linker's. Another pass over a small
+        // chunk takes a few percent off its gzip size (rxjs: 1.05 -> 0.98
+        // of esbuild's) for a few milliseconds; on big chunks it would
+        // cost more than it saves.
+        let text = if cfg.minify && text.code.len() <= WHOLE_CHUNK_LIMIT {
+            let shown = logicals[c].clone();
+            match crate::pipeline::guarded(&shown, "swc", || {
+                crate::js::reminify(&shown, &text.code, format == OutFormat::Esm, js_opts)
+            }) {
+                Ok((code, map)) => emit::ChunkText {
+                    code,
+                    map: match (map, text.map) {
+                        (Some(new), Some(old)) => Some(new.compose(&old)),
+                        _ => None,
+                    },
+                },
+                Err(d) => {
+                    diagnostics.extend(d);
+                    text
+                }
+            }
+        } else {
+            text
+        };
         let mut links: Vec<(String, ChunkLink)> = Vec::new();
         for &other in plan.imports.keys() {
             links.push((chunk_ph(other), ChunkLink::Chunk(other)));

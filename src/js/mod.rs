@@ -627,6 +627,68 @@ pub(crate) fn print(
     Ok((out, map))
 }
 
+/// Minifies already compiled code once more as a whole: a bundle's chunk,
+/// whose modules were minified one by one. Top-level names are mangled in
+/// a module (exports keep their public names); a script's are globals and
+/// stay. The map (when asked for) maps the new text to `code`; compose it
+/// with `code`'s own.
+pub(crate) fn reminify(
+    name: &str,
+    code: &str,
+    is_module: bool,
+    opts: &JsOptions,
+) -> Result<(String, Option<crate::sourcemap::Map>), Vec<Diagnostic>> {
+    GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Lrc::default();
+        let fm = cm.new_source_file(
+            Lrc::new(FileName::Custom(name.to_string())),
+            code.to_string(),
+        );
+        let comments = SingleThreadedComments::default();
+        let mut recovered = Vec::new();
+        let syntax = Syntax::Es(EsSyntax::default());
+        let kind = if is_module { JsKind::Mjs } else { JsKind::Cjs };
+        let source: Arc<str> = Arc::from(code);
+        let program = parse(&fm, syntax, kind, &comments, &mut recovered).map_err(|e| {
+            vec![span_diagnostic(
+                &fm,
+                name,
+                &source,
+                "JS_MINIFY",
+                format!("cannot re-parse the bundle: {}", e.kind().msg()),
+                e.span(),
+            )]
+        })?;
+        if !recovered.is_empty() {
+            return Err(vec![Diagnostic::error(
+                "JS_MINIFY",
+                Category::Internal,
+                format!("cannot re-parse the bundle {name}"),
+            )]);
+        }
+        let legal = legal_comments(&comments);
+        let unresolved_mark = Mark::new();
+        let top_level_mark = Mark::new();
+        let mut program = program;
+        program.mutate(resolver(unresolved_mark, top_level_mark, false));
+        let mut f = Front {
+            cm,
+            fm,
+            program,
+            comments,
+            unresolved_mark,
+            top_level_mark,
+            legal,
+            names: std::collections::HashMap::new(),
+            source,
+            shown: name.to_string(),
+        };
+        optimize(&mut f, opts, is_module, is_module)?;
+        let (out, map) = print(&f, opts, name)?;
+        Ok((out, map))
+    })
+}
+
 /// The module references (`import`, `export … from`, literal `import()`,
 /// `new URL(…, import.meta.url)`) of already compiled JS, for `prebake
 /// check`; bare specifiers are left out.
