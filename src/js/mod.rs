@@ -473,6 +473,17 @@ pub(crate) fn optimize(
     top_level: bool,
     mangle_top_level: bool,
 ) -> Result<(), Vec<Diagnostic>> {
+    optimize_with(f, opts, top_level, mangle_top_level, true)
+}
+
+/// [`optimize`], compressing only when `compress` (mangling always).
+pub(crate) fn optimize_with(
+    f: &mut Front,
+    opts: &JsOptions,
+    top_level: bool,
+    mangle_top_level: bool,
+    compress_too: bool,
+) -> Result<(), Vec<Diagnostic>> {
     let collected = Arc::new(Mutex::new(Vec::new()));
     let handler = Handler::with_emitter(
         true,
@@ -511,7 +522,7 @@ pub(crate) fn optimize(
                 Some(&f.comments),
                 None,
                 &MinifyOptions {
-                    compress: Some(compress),
+                    compress: compress_too.then_some(compress),
                     mangle: Some(MangleOptions {
                         top_level: Some(mangle_top_level),
                         ..Default::default()
@@ -627,7 +638,7 @@ pub(crate) fn print(
     Ok((out, map))
 }
 
-/// Minifies already compiled code once more as a whole: a bundle's chunk,
+/// Mangles already minified code once more as a whole: a bundle's chunk,
 /// whose modules were minified one by one. Top-level names are mangled in
 /// a module (exports keep their public names); a script's are globals and
 /// stay. The map (when asked for) maps the new text to `code`; compose it
@@ -683,7 +694,10 @@ pub(crate) fn reminify(
             source,
             shown: name.to_string(),
         };
-        optimize(&mut f, opts, is_module, is_module)?;
+        // Mangling only: what a second pass gains is in the names (one
+        // frequency ranking across the chunk); compressing again gains
+        // 0.5% on three.js for twice the time.
+        optimize_with(&mut f, opts, is_module, is_module, false)?;
         let (out, map) = print(&f, opts, name)?;
         Ok((out, map))
     })
