@@ -19,7 +19,7 @@ use swc_core::ecma::utils::{ExprFactory, find_pat_ids};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use super::link::{CallRepl, Linked, OutFormat, Plan, Prelude, Repl, SymId, Wrap};
-use super::module::{Js, ModuleId, comments_of, declared};
+use super::module::{Js, ModuleId, comments_of, declared, scope_bindings};
 use crate::diagnostics::Diagnostic;
 use crate::js::{self, Front, JsOptions};
 use crate::sourcemap::Map;
@@ -396,7 +396,7 @@ pub fn emit_module(
             let mut fresh: HashMap<Id, Atom> = HashMap::new();
             for item in &m.body {
                 if let ModuleItem::Stmt(s) = item {
-                    for id in declared(s) {
+                    for id in scope_bindings(s) {
                         if !own_names.contains(&id.0) {
                             let name = Atom::from(format!("{}${}", id.0, module_index));
                             fresh.insert(id, name);

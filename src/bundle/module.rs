@@ -265,7 +265,10 @@ pub fn load_js(
         let mut top_level: Vec<(Id, u32)> = Vec::new();
         for item in &module.body {
             if let ModuleItem::Stmt(s) = item {
-                for id in declared(s) {
+                for id in scope_bindings(s) {
+                    if top_level.iter().any(|(t, _)| *t == id) {
+                        continue;
+                    }
                     let n = a.counts.get(&id).copied().unwrap_or(0);
                     top_level.push((id, n));
                 }
@@ -373,6 +376,35 @@ pub fn declared(s: &Stmt) -> Vec<Id> {
         Stmt::Decl(Decl::Using(u)) => find_pat_ids(&u.decls),
         _ => Vec::new(),
     }
+}
+
+/// Every binding a top-level statement puts in the module's scope: its
+/// declarations, and the `var`s nested in its blocks and loops
+/// (`for (var i = 0; …)` at the top level is a module binding).
+pub fn scope_bindings(s: &Stmt) -> Vec<Id> {
+    struct Vars(Vec<Id>);
+    impl Visit for Vars {
+        fn visit_var_decl(&mut self, v: &VarDecl) {
+            if v.kind == VarDeclKind::Var {
+                self.0.extend(find_pat_ids::<_, Id>(&v.decls));
+            }
+            v.visit_children_with(self);
+        }
+        fn visit_function(&mut self, _: &Function) {}
+        fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
+        fn visit_class(&mut self, _: &Class) {}
+    }
+    let mut ids = declared(s);
+    if !matches!(s, Stmt::Decl(_)) {
+        let mut v = Vars(Vec::new());
+        s.visit_with(&mut v);
+        for id in v.0 {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
 }
 
 /// Parses a define's value (`"production"`, `true`, `{"a":1}`) as an
