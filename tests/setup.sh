@@ -53,8 +53,13 @@ if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
 fi
 
 # --- npm packages for the bundle execution tests ----------------------------
-if [ ! -d "$bundle_dir/node_modules/esbuild" ]; then
+# Reinstalled whenever the lockfile changes (a stamp in node_modules holds
+# the lockfile's hash), so a new test package reaches existing checkouts.
+lock_hash="$(sha256sum "$bundle_dir/package-lock.json" | cut -d' ' -f1)"
+stamp="$bundle_dir/node_modules/.prebake-lock-sha256"
+if [ ! -d "$bundle_dir/node_modules/esbuild" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
     (cd "$bundle_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
         || die "npm ci failed in $bundle_dir"
+    echo "$lock_hash" > "$stamp"
     echo "installed tests/bundle/node_modules (npm ci)"
 fi
