@@ -380,3 +380,37 @@ fn asset_urls_the_minifier_folds_into_longer_strings_are_still_rewritten() {
     assert!(code.contains(&format!("/assets/{logo}?v=1")), "{code}");
     assert!(code.contains(&format!("/assets/{logo}#x")), "{code}");
 }
+
+#[test]
+fn a_required_es_module_keeps_its_nested_vars_as_module_bindings() {
+    if !node_available() {
+        eprintln!("skipped: node not found");
+        return;
+    }
+    // lazy.js is require()d, so it runs in an __esm closure with its
+    // bindings hoisted out; its loop and block vars are bindings too.
+    for minify in ["--minify", "--no-minify"] {
+        let p = Project::new();
+        p.write(
+            "src/lazy.js",
+            "const seen = [];\nfor (var i = 0; i < 3; i++) seen.push(i);\nfor (var k in { a: 1 }) seen.push(k);\n{ var blockVar = 'b'; }\nexport function report() { return [i, k, blockVar, seen.join('')].join(' '); }\n",
+        )
+        .write("src/req.cjs", "module.exports = () => require('./lazy.js').report();\n")
+        .write("src/main.js", "import run from './req.cjs';\nconsole.log(run());\n");
+        p.build(&["--quiet", "--entry", "main.js", minify])
+            .assert_code(0);
+        let out = read_tree(&p.path().join("out"));
+        let (_, code) = out.iter().find(|(k, _)| k.starts_with("main-")).unwrap();
+        let run = Command::new("node")
+            .args(["--input-type=module", "-e"])
+            .arg(String::from_utf8_lossy(code).as_ref())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            "3 a b 012a\n",
+            "{minify}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}

@@ -298,7 +298,21 @@ pub fn emit_module(
                             }
                             let _ = ids;
                         }
-                        other => inner.push(other),
+                        mut other => {
+                            // `for (var i …)` and other nested `var`s are
+                            // module bindings too: declared outside,
+                            // assigned inside.
+                            let nested: Vec<Id> = scope_bindings(&other);
+                            if !nested.is_empty() {
+                                other.visit_mut_with(&mut VarsToAssignments);
+                                hoisted.extend(
+                                    nested
+                                        .into_iter()
+                                        .map(|id| Ident::new(id.0, DUMMY_SP, id.1)),
+                                );
+                            }
+                            inner.push(other);
+                        }
                     }
                 }
                 if !hoisted.is_empty() {
@@ -877,6 +891,84 @@ fn shake_runtime(body: Vec<Stmt>, mut kept: HashSet<Atom>) -> Vec<Stmt> {
         .zip(take)
         .filter_map(|(s, t)| t.then_some(s))
         .collect()
+}
+
+/// Turns the `var` declarations of a statement (not those of functions
+/// inside it) into assignments, for a module whose bindings are hoisted out
+/// of its `__esm` closure.
+struct VarsToAssignments;
+
+impl VarsToAssignments {
+    /// `a = 1, b = 2` for the declarators that have a value.
+    fn assignments(v: &mut VarDecl) -> Option<Expr> {
+        let exprs: Vec<Box<Expr>> = v
+            .decls
+            .drain(..)
+            .filter_map(|d| {
+                let init = d.init?;
+                let left = AssignTarget::try_from(d.name).ok()?;
+                Some(Box::new(Expr::Assign(AssignExpr {
+                    span: DUMMY_SP,
+                    op: AssignOp::Assign,
+                    left,
+                    right: init,
+                })))
+            })
+            .collect();
+        match exprs.len() {
+            0 => None,
+            1 => exprs.into_iter().next().map(|e| *e),
+            _ => Some(Expr::Seq(SeqExpr {
+                span: DUMMY_SP,
+                exprs,
+            })),
+        }
+    }
+}
+
+impl VisitMut for VarsToAssignments {
+    fn visit_mut_stmt(&mut self, s: &mut Stmt) {
+        s.visit_mut_children_with(self);
+        if let Stmt::Decl(Decl::Var(v)) = s
+            && v.kind == VarDeclKind::Var
+        {
+            *s = match Self::assignments(v) {
+                Some(e) => Stmt::Expr(ExprStmt {
+                    span: DUMMY_SP,
+                    expr: Box::new(e),
+                }),
+                None => Stmt::Empty(EmptyStmt { span: DUMMY_SP }),
+            };
+        }
+    }
+
+    fn visit_mut_for_stmt(&mut self, f: &mut ForStmt) {
+        f.visit_mut_children_with(self);
+        if let Some(VarDeclOrExpr::VarDecl(v)) = &mut f.init
+            && v.kind == VarDeclKind::Var
+        {
+            f.init = Self::assignments(v).map(|e| VarDeclOrExpr::Expr(Box::new(e)));
+        }
+    }
+
+    fn visit_mut_for_head(&mut self, h: &mut ForHead) {
+        h.visit_mut_children_with(self);
+        if let ForHead::VarDecl(v) = h
+            && v.kind == VarDeclKind::Var
+            && v.decls.len() == 1
+            && v.decls[0].init.is_none()
+        {
+            let name = std::mem::replace(
+                &mut v.decls[0].name,
+                Pat::Invalid(Invalid { span: DUMMY_SP }),
+            );
+            *h = ForHead::Pat(Box::new(name));
+        }
+    }
+
+    fn visit_mut_function(&mut self, _: &mut Function) {}
+    fn visit_mut_arrow_expr(&mut self, _: &mut ArrowExpr) {}
+    fn visit_mut_class(&mut self, _: &mut Class) {}
 }
 
 /// Renames bindings by id.
