@@ -414,3 +414,25 @@ fn a_required_es_module_keeps_its_nested_vars_as_module_bindings() {
         );
     }
 }
+
+#[test]
+fn export_star_through_typescript_modules_is_not_ambiguous() {
+    // mobx's internal.ts: many `export *` of TypeScript modules, most of
+    // which do not export a given name.
+    let p = Project::new();
+    p.write(
+        "src/main.ts",
+        "import { spy } from './internal';\nconsole.log(spy);\n",
+    )
+    .write(
+        "src/internal.ts",
+        "export * from './spy';\nexport * from './other';\nexport * from './types';\n",
+    )
+    .write("src/spy.ts", "export const spy = 1;\n")
+    .write("src/other.ts", "export const other = 2;\n")
+    .write(
+        "src/types.ts",
+        "export interface Shape { x: number }\nexport type { Shape as Alias };\n",
+    );
+    p.build(&["--quiet", "--entry", "main.ts"]).assert_code(0);
+}

@@ -294,10 +294,7 @@ impl Linker<'_> {
             }
         };
         stack.pop();
-        match res {
-            Res::Missing if j.is_ts => Res::Undefined,
-            r => r,
-        }
+        res
     }
 
     /// Every name `m` exports (stars expanded, `default` not taken from
@@ -523,7 +520,13 @@ pub fn link(
         let mut uses: Vec<Res> = Vec::new();
         if let Some(j) = js(md) {
             for (i, imp) in j.imports.iter().enumerate() {
-                let r = l.resolve_import(m, imp, &mut Vec::new());
+                let mut r = l.resolve_import(m, imp, &mut Vec::new());
+                // TypeScript compiles one file at a time: a name it imports
+                // that no module exports is taken for a type (esbuild does
+                // the same), and reads as undefined.
+                if j.is_ts && r == Res::Missing {
+                    r = Res::Undefined;
+                }
                 match &r {
                     Res::Missing => {
                         let name = match &imp.what {
