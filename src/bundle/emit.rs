@@ -273,7 +273,6 @@ pub fn emit_module(
                             );
                         }
                         Stmt::Decl(Decl::Var(v)) => {
-                            let ids: Vec<Id> = find_pat_ids(&v.decls);
                             for d in v.decls {
                                 for id in find_pat_ids::<_, Id>(&d.name) {
                                     hoisted.push(Ident::new(id.0, DUMMY_SP, id.1));
@@ -296,7 +295,6 @@ pub fn emit_module(
                                     }
                                 }
                             }
-                            let _ = ids;
                         }
                         mut other => {
                             // `for (var i …)` and other nested `var`s are
@@ -1173,9 +1171,4 @@ pub fn assemble(
     }
     let map = maps.then(|| Map::concat(parts));
     ChunkText { code, map }
-}
-
-/// The names a top-level statement declares (re-exported for tests).
-pub fn top_level_names(s: &Stmt) -> Vec<Id> {
-    declared(s)
 }

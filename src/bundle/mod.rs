@@ -248,9 +248,9 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
     };
     let logical_kind = discover::kind_of(&name);
     let ext = discover::extension(&name).to_ascii_lowercase();
-    let (kind, text) = match logical_kind {
-        Kind::Js(k) => (Some(k), None),
-        _ if ext == ".json" => (Some(JsKind::Mjs), None),
+    let kind = match logical_kind {
+        Kind::Js(k) => Some(k),
+        _ if ext == ".json" => Some(JsKind::Mjs),
         Kind::Css => {
             return Loaded {
                 data: Ok(ModuleData {
@@ -265,9 +265,8 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
                 errors: Vec::new(),
             };
         }
-        _ => (None, Some(())),
+        _ => None,
     };
-    let _ = text;
     let Some(kind) = kind else {
         return Loaded {
             data: Ok(ModuleData {
@@ -519,9 +518,6 @@ pub fn bundle(
         BundleFormat::Esm => OutFormat::Esm,
         BundleFormat::Iife => OutFormat::Iife,
     };
-    if format == OutFormat::Iife && entries.len() > 1 && cfg.global_name.is_some() {
-        // Each entry gets its own script; they may not share chunks.
-    }
     timings.lap("load + resolve");
     let linked = link::link(
         &modules,
@@ -635,7 +631,7 @@ pub fn bundle(
         .filter(|l| !consumed.contains(l.as_str()))
         .cloned()
         .collect();
-    for (c, plan) in linked.chunks.iter().enumerate() {
+    for plan in &linked.chunks {
         let name = if let Some(e) = plan.entry {
             let m = linked.entry_points[e];
             if let Some(src) = entries.get(e) {
@@ -665,7 +661,6 @@ pub fn bundle(
             unique = format!("{stem}-{k}.{ext}");
             k += 1;
         }
-        let _ = c;
         logicals.push(unique);
     }
 

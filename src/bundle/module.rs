@@ -19,7 +19,7 @@ use swc_core::common::comments::{SingleThreadedComments, SingleThreadedCommentsM
 use swc_core::common::sync::Lrc;
 use swc_core::common::util::take::Take;
 use swc_core::common::{
-    DUMMY_SP, GLOBALS, Globals, Mark, SourceFile, SourceMap, Span, Spanned, SyntaxContext,
+    DUMMY_SP, GLOBALS, Globals, Mark, SourceFile, SourceMap, Span, SyntaxContext,
 };
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::optimization::simplify::{dead_branch_remover, expr_simplifier};
@@ -1032,9 +1032,4 @@ impl PackageCache {
         }
         info
     }
-}
-
-/// Keeps `Spanned` in use for callers that locate nodes.
-pub fn span_of<T: Spanned>(t: &T) -> Span {
-    t.span()
 }
