@@ -370,6 +370,30 @@ pub fn emit_module(
             })
             .collect();
         module.body = items.into_iter().map(ModuleItem::Stmt).collect();
+        if !opts.minify {
+            // Tree shaking without the minifier: unused top-level
+            // declarations go, those the rest of the build reads stay.
+            let retain: Vec<Atom> = plan
+                .keep
+                .iter()
+                .filter(|s| own.contains(s))
+                .filter_map(|&s| names.get(s).cloned())
+                .collect();
+            let mut program = Program::Module(std::mem::replace(&mut module, Module::dummy()));
+            program.mutate(
+                swc_core::ecma::transforms::optimization::simplify::dce::dce(
+                    swc_core::ecma::transforms::optimization::simplify::dce::Config {
+                        top_level: true,
+                        top_retain: retain,
+                        ..Default::default()
+                    },
+                    js.unresolved_mark,
+                ),
+            );
+            if let Program::Module(m) = program {
+                module = m;
+            }
+        }
         if opts.minify && !keep.is_empty() {
             module
                 .body
