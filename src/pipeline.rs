@@ -965,25 +965,9 @@ fn compile_one(
     if src.kind == Kind::Static {
         return (Ok(Output::plain(bytes)), Vec::new());
     }
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
-        Err(e) => {
-            return (
-                Err(vec![
-                    Diagnostic::error(
-                        "ENCODING",
-                        Category::Input,
-                        format!(
-                            "{shown} is not valid UTF-8 (invalid byte at offset {})",
-                            e.valid_up_to()
-                        ),
-                    )
-                    .with_file(shown)
-                    .with_help("save the file as UTF-8"),
-                ]),
-                Vec::new(),
-            );
-        }
+    let text = match utf8_text(&bytes, &shown) {
+        Ok(t) => t,
+        Err(d) => return (Err(vec![d]), Vec::new()),
     };
 
     let stage = match src.kind {
@@ -1023,6 +1007,24 @@ fn compile_one(
         Kind::Static => Ok(Output::plain(bytes.clone())),
     });
     (result, warnings)
+}
+
+/// A source file's text (a UTF-8 byte-order mark dropped), or an
+/// `ENCODING` error naming the first invalid byte.
+pub(crate) fn utf8_text<'a>(bytes: &'a [u8], shown: &str) -> Result<&'a str, Diagnostic> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Ok(t.strip_prefix('\u{feff}').unwrap_or(t)),
+        Err(e) => Err(Diagnostic::error(
+            "ENCODING",
+            Category::Input,
+            format!(
+                "{shown} is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+        .with_file(shown)
+        .with_help("save the file as UTF-8")),
+    }
 }
 
 /// Runs a compiler job: a panic becomes an `INTERNAL` error naming the

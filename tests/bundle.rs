@@ -13,6 +13,24 @@ fn node_available() -> bool {
     Command::new("node").arg("--version").output().is_ok()
 }
 
+/// Runs `main-*.js` of `p`'s release as an ES module under node; its
+/// stdout (stderr in the panic message on failure).
+fn run_main_module(p: &Project) -> String {
+    let out = read_tree(&p.path().join("out"));
+    let (_, code) = out.iter().find(|(k, _)| k.starts_with("main-")).unwrap();
+    let run = Command::new("node")
+        .args(["--input-type=module", "-e"])
+        .arg(String::from_utf8_lossy(code).as_ref())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
 #[test]
 fn iife_bundle_assigns_the_entry_exports_to_its_global() {
     if !node_available() {
@@ -313,19 +331,7 @@ fn require_of_json_returns_its_value() {
         );
         p.build(&["--quiet", "--entry", "main.js", minify])
             .assert_code(0);
-        let out = read_tree(&p.path().join("out"));
-        let (_, code) = out.iter().find(|(k, _)| k.starts_with("main-")).unwrap();
-        let run = Command::new("node")
-            .args(["--input-type=module", "-e"])
-            .arg(String::from_utf8_lossy(code).as_ref())
-            .output()
-            .unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&run.stdout),
-            "x x 2 true\n",
-            "{minify}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        assert_eq!(run_main_module(&p), "x x 2 true\n", "{minify}");
     }
 }
 
@@ -399,19 +405,7 @@ fn a_required_es_module_keeps_its_nested_vars_as_module_bindings() {
         .write("src/main.js", "import run from './req.cjs';\nconsole.log(run());\n");
         p.build(&["--quiet", "--entry", "main.js", minify])
             .assert_code(0);
-        let out = read_tree(&p.path().join("out"));
-        let (_, code) = out.iter().find(|(k, _)| k.starts_with("main-")).unwrap();
-        let run = Command::new("node")
-            .args(["--input-type=module", "-e"])
-            .arg(String::from_utf8_lossy(code).as_ref())
-            .output()
-            .unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&run.stdout),
-            "3 a b 012a\n",
-            "{minify}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        assert_eq!(run_main_module(&p), "3 a b 012a\n", "{minify}");
     }
 }
 

@@ -290,22 +290,9 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
             ]);
         }
     };
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
-        Err(e) => {
-            return fail(vec![
-                Diagnostic::error(
-                    "ENCODING",
-                    Category::Input,
-                    format!(
-                        "{shown} is not valid UTF-8 (invalid byte at offset {})",
-                        e.valid_up_to()
-                    ),
-                )
-                .with_file(shown)
-                .with_help("save the file as UTF-8"),
-            ]);
-        }
+    let text = match crate::pipeline::utf8_text(&bytes, &shown) {
+        Ok(t) => t,
+        Err(d) => return fail(vec![d]),
     };
     let js_text: std::borrow::Cow<'_, str> = if ext == ".json" {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {

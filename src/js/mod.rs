@@ -266,14 +266,7 @@ pub(crate) fn front(
         Lrc::new(FileName::Custom(name.to_string())),
         src.to_string(),
     );
-    let collected = Arc::new(Mutex::new(Vec::new()));
-    let handler = Handler::with_emitter(
-        true,
-        false,
-        Box::new(Collect {
-            out: collected.clone(),
-        }),
-    );
+    let (handler, collected) = collecting_handler();
     let to_diag = |code: &'static str, msg: String, span: swc_core::common::Span| {
         span_diagnostic(&fm, shown, &source, code, msg, span)
     };
@@ -484,14 +477,7 @@ pub(crate) fn optimize_with(
     mangle_top_level: bool,
     compress_too: bool,
 ) -> Result<(), Vec<Diagnostic>> {
-    let collected = Arc::new(Mutex::new(Vec::new()));
-    let handler = Handler::with_emitter(
-        true,
-        false,
-        Box::new(Collect {
-            out: collected.clone(),
-        }),
-    );
+    let (handler, collected) = collecting_handler();
     let is_module = matches!(f.program, Program::Module(_));
     let program = std::mem::replace(
         &mut f.program,
@@ -1134,9 +1120,25 @@ fn dedupe(mut v: Vec<Diagnostic>) -> Vec<Diagnostic> {
     v
 }
 
+/// swc's errors, as (message, span).
+type Collected = Arc<Mutex<Vec<(String, swc_core::common::Span)>>>;
+
+/// A handler that keeps swc's errors, and where it keeps them.
+fn collecting_handler() -> (Handler, Collected) {
+    let collected = Arc::new(Mutex::new(Vec::new()));
+    let handler = Handler::with_emitter(
+        true,
+        false,
+        Box::new(Collect {
+            out: collected.clone(),
+        }),
+    );
+    (handler, collected)
+}
+
 /// Collects swc's transform diagnostics as (message, span).
 struct Collect {
-    out: Arc<Mutex<Vec<(String, swc_core::common::Span)>>>,
+    out: Collected,
 }
 
 impl Emitter for Collect {
