@@ -879,18 +879,8 @@ impl Visit for Records<'_, '_> {
 
     fn visit_new_expr(&mut self, n: &NewExpr) {
         n.visit_children_with(self);
-        let is_url =
-            matches!(&*n.callee, Expr::Ident(i) if &*i.sym == "URL" && i.ctxt == self.a.unresolved);
-        let Some(args) = &n.args else { return };
-        let meta_url = args.get(1).is_some_and(|a| {
-            matches!(&*a.expr, Expr::Member(m)
-                if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
-                    && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "url"))
-        });
-        if is_url
-            && meta_url
-            && args.len() == 2
-            && let Expr::Lit(Lit::Str(s)) = &*args[0].expr
+        if let Some((url, s)) = js::url_of_import_meta(n)
+            && url.ctxt == self.a.unresolved
         {
             let spec = str_value(s);
             let local = spec.starts_with("./") || spec.starts_with("../");

@@ -989,20 +989,35 @@ impl VisitMut for Specifiers<'_> {
 
     fn visit_mut_new_expr(&mut self, n: &mut NewExpr) {
         n.visit_mut_children_with(self);
-        let is_url = matches!(&*n.callee, Expr::Ident(i) if &*i.sym == "URL");
-        let Some(args) = &mut n.args else { return };
-        let meta_url = args.get(1).is_some_and(|a| {
-            matches!(&*a.expr, Expr::Member(m)
-                if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
-                    && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "url"))
-        });
-        if is_url
-            && meta_url
+        if url_of_import_meta(n).is_none() {
+            return;
+        }
+        if let Some(args) = &mut n.args
             && let Some(first) = args.first_mut()
             && let Expr::Lit(Lit::Str(s)) = &mut *first.expr
         {
             self.take(s);
         }
+    }
+}
+
+/// `new URL("…", import.meta.url)`: the `URL` identifier and the string,
+/// when the expression has that shape.
+pub(crate) fn url_of_import_meta(n: &NewExpr) -> Option<(&swc_core::ecma::ast::Ident, &Str)> {
+    let Expr::Ident(url) = &*n.callee else {
+        return None;
+    };
+    let args = n.args.as_ref()?;
+    let meta_url = args.get(1).is_some_and(|a| {
+        matches!(&*a.expr, Expr::Member(m)
+            if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
+                && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "url"))
+    });
+    match args.first().map(|a| &*a.expr) {
+        Some(Expr::Lit(Lit::Str(s))) if &*url.sym == "URL" && meta_url && args.len() == 2 => {
+            Some((url, s))
+        }
+        _ => None,
     }
 }
 
