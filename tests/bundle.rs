@@ -430,3 +430,32 @@ fn export_star_through_typescript_modules_is_not_ambiguous() {
     );
     p.build(&["--quiet", "--entry", "main.ts"]).assert_code(0);
 }
+
+#[test]
+fn a_namespace_re_exported_by_a_side_effect_free_package_is_an_object() {
+    if !node_available() {
+        eprintln!("skipped: node not found");
+        return;
+    }
+    // zod 3's shape: `import * as z from "./external"; export { z }` in a
+    // package that declares no side effects, so its index is left out.
+    for minify in ["--minify", "--no-minify"] {
+        let p = Project::new();
+        p.write(
+            "src/node_modules/zodlike/package.json",
+            "{\"name\":\"zodlike\",\"module\":\"index.js\",\"sideEffects\":false}\n",
+        )
+        .write(
+            "src/node_modules/zodlike/index.js",
+            "import * as z from './external.js';\nexport * from './external.js';\nexport { z };\nexport default z;\n",
+        )
+        .write("src/node_modules/zodlike/external.js", "export const string = () => 's';\n")
+        .write(
+            "src/main.js",
+            "import { z } from 'zodlike';\nimport zz from 'zodlike';\nconsole.log(z.string(), typeof z, zz === z);\n",
+        );
+        p.build(&["--quiet", "--entry", "main.js", minify])
+            .assert_code(0);
+        assert_eq!(run_main_module(&p), "s object true\n", "{minify}");
+    }
+}

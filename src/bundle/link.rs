@@ -482,6 +482,7 @@ pub fn link(
     let mut needed = vec![false; n];
     let mut used: HashSet<(ModuleId, Id)> = HashSet::new();
     let mut namespaces: BTreeSet<ModuleId> = BTreeSet::new();
+    let mut as_object: BTreeSet<ModuleId> = BTreeSet::new();
     let mut work: Vec<ModuleId> = Vec::new();
     let need = |m: ModuleId, needed: &mut Vec<bool>, work: &mut Vec<ModuleId>| {
         if !needed[m] {
@@ -556,6 +557,14 @@ pub fn link(
                     }
                     _ => {}
                 }
+                // A namespace reached as a value (a named import of a
+                // re-exported namespace, zod's `z`) must exist as an object;
+                // `import * as ns` used only as `ns.x` need not.
+                if let Res::Namespace(o) = r
+                    && !(imp.what == Imported::Namespace && imp.member_only)
+                {
+                    as_object.insert(o);
+                }
                 uses.push(r.clone());
                 resolved.insert((m, i), r);
             }
@@ -565,6 +574,9 @@ pub fn link(
                     let r = l.resolve_export(m, &name, &mut Vec::new());
                     if matches!(r, Res::Missing | Res::Ambiguous) {
                         continue;
+                    }
+                    if let Res::Namespace(o) = r {
+                        as_object.insert(o);
                     }
                     uses.push(r.clone());
                     entry_exports[e].push((name, r));
@@ -582,6 +594,10 @@ pub fn link(
                     if namespaces.insert(o) {
                         for name in l.export_names(o, &mut HashSet::new()) {
                             let r = l.resolve_export(o, &name, &mut Vec::new());
+                            // A member that is a namespace is an object.
+                            if let Res::Namespace(inner) = r {
+                                as_object.insert(inner);
+                            }
                             uses.push(r);
                         }
                     }
@@ -595,7 +611,10 @@ pub fn link(
     }
     // Namespaces the emitter must build: imported as a whole (not only
     // `ns.prop`), required, lazily imported, an IIFE's entry.
-    let mut materialize: BTreeSet<ModuleId> = BTreeSet::new();
+    let mut materialize: BTreeSet<ModuleId> = as_object
+        .into_iter()
+        .filter(|&o| js(&modules[o]).is_some_and(|oj| oj.format == Format::Esm))
+        .collect();
     for (i, m) in modules.iter().enumerate() {
         if !needed[i] {
             continue;
