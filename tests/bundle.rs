@@ -9,6 +9,11 @@ use common::{Project, read_tree, repo};
 use std::fs;
 use std::process::Command;
 
+/// The release manifest of `p`.
+fn manifest(p: &Project) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap()).unwrap()
+}
+
 fn node_available() -> bool {
     Command::new("node").arg("--version").output().is_ok()
 }
@@ -51,9 +56,7 @@ fn iife_bundle_assigns_the_entry_exports_to_its_global() {
         "__VERSION__=\"1.2.3\"",
     ])
     .assert_code(0);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
-            .unwrap();
+    let manifest = manifest(&p);
     let file = manifest["assets"]["app.js"]["file"].as_str().unwrap();
     let code = fs::read_to_string(p.path().join("out").join(file)).unwrap();
     // A classic script: no import/export statements, one global.
@@ -196,9 +199,7 @@ fn bundle_maps_point_into_each_original_module() {
     p.copy_tree(&repo().join("fixtures/build/bundle-sourcemap/src"), "src");
     p.build(&["--quiet", "--entry", "main.ts", "--sourcemap", "linked"])
         .assert_code(0);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
-            .unwrap();
+    let manifest = manifest(&p);
     let entry = &manifest["assets"]["main.ts"];
     let code =
         fs::read_to_string(p.path().join("out").join(entry["file"].as_str().unwrap())).unwrap();
@@ -351,9 +352,7 @@ fn a_worker_url_names_a_chunk_of_its_own() {
         "export const add = (a: number, b: number) => a + b;\n",
     );
     p.build(&["--quiet", "--entry", "main.ts"]).assert_code(0);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
-            .unwrap();
+    let manifest = manifest(&p);
     let worker = manifest["assets"]["worker.ts"]["file"].as_str().unwrap();
     let main = manifest["assets"]["main.ts"]["file"].as_str().unwrap();
     let code = fs::read_to_string(p.path().join("out").join(main)).unwrap();
@@ -376,9 +375,7 @@ fn asset_urls_the_minifier_folds_into_longer_strings_are_still_rewritten() {
         "import logo from './logo.svg';\nconst v = 1;\nconsole.log(logo + '?v=' + v, `${logo}#x`);\n",
     );
     p.build(&["--quiet", "--entry", "main.js"]).assert_code(0);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap())
-            .unwrap();
+    let manifest = manifest(&p);
     let logo = manifest["assets"]["logo.svg"]["file"].as_str().unwrap();
     let main = manifest["assets"]["main.js"]["file"].as_str().unwrap();
     let code = fs::read_to_string(p.path().join("out").join(main)).unwrap();

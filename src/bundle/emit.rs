@@ -1069,22 +1069,23 @@ pub fn assemble(
     }
     // The runtime first (the heads call its `__export`), then every
     // namespace object, then the modules' code.
+    let mut append = |e: &mut Emitted, code: &mut String, lines: &mut u32| {
+        let map = if owned { e.map.take() } else { e.map.clone() };
+        if let Some(map) = map {
+            parts.push((*lines, map));
+        }
+        push(code, lines, &e.code);
+        if !e.code.ends_with('\n') {
+            push(code, lines, nl);
+        }
+    };
     let (runtime, rest): (Vec<ModuleId>, Vec<ModuleId>) =
         plan.modules.iter().partition(|&&m| m == 0);
-    let mut order = runtime.clone();
     for m in &runtime {
         if let Some(e) = emitted.get_mut(m) {
-            let map = if owned { e.map.take() } else { e.map.clone() };
-            if let Some(map) = map {
-                parts.push((lines, map));
-            }
-            push(&mut code, &mut lines, &e.code);
-            if !e.code.ends_with('\n') {
-                push(&mut code, &mut lines, nl);
-            }
+            append(e, &mut code, &mut lines);
         }
     }
-    order.clear();
     for m in &rest {
         if let Some(e) = emitted.get(m)
             && !e.head.is_empty()
@@ -1095,17 +1096,9 @@ pub fn assemble(
             }
         }
     }
-    order.extend(rest);
-    for m in &order {
+    for m in &rest {
         if let Some(e) = emitted.get_mut(m) {
-            let map = if owned { e.map.take() } else { e.map.clone() };
-            if let Some(map) = map {
-                parts.push((lines, map));
-            }
-            push(&mut code, &mut lines, &e.code);
-            if !e.code.ends_with('\n') {
-                push(&mut code, &mut lines, nl);
-            }
+            append(e, &mut code, &mut lines);
         }
     }
     // Exports: the entry's public names, and names other chunks import.
