@@ -154,34 +154,11 @@ digest=$(sha256sum < "$CORPUS/MANIFEST.sha256" | cut -c1-16)
   warn "corpus digest $digest differs from the published $CORPUS_DIGEST: numbers are not comparable with other machines"
 
 # ------------------------------------------------------------------ esbuild (pinned, from the anchors' lockfile)
+# shellcheck source=bench/esbuild-tools.sh
+source "$HERE/esbuild-tools.sh"
 E=$TOOLS/node_modules/.bin/esbuild
-ESBUILD_VERSION=$(node -p 'require(process.argv[1]).dependencies.esbuild' "$SHARED_BENCH/tools/package.json")
-if any_selected esbuild; then
-  have=$(node -p 'try { require(process.argv[1]).version } catch (e) { "" }' "$TOOLS/node_modules/esbuild/package.json")
-  if [[ "$have" != "$ESBUILD_VERSION" ]] || ! "$E" --version >/dev/null 2>&1; then
-    log "installing esbuild@$ESBUILD_VERSION into $TOOLS (npm ci, integrity from shared/bench/tools/package-lock.json)"
-    start=$SECONDS
-    rm -rf "$TOOLS"; mkdir -p "$TOOLS"
-    # package.json + the esbuild entries of the anchors' lockfile, so npm ci checks the same sha512s
-    node - "$SHARED_BENCH/tools/package-lock.json" "$ESBUILD_VERSION" "$TOOLS" <<'EOF'
-const fs = require('fs');
-const [lockFile, version, dir] = process.argv.slice(2);
-const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8'));
-const name = 'prebake-compare-tools', dependencies = { esbuild: version };
-const packages = { '': { name, dependencies } };
-for (const [k, v] of Object.entries(lock.packages)) {
-  if (k === 'node_modules/esbuild' || k.startsWith('node_modules/@esbuild/')) packages[k] = v;
-}
-if (packages['node_modules/esbuild']?.version !== version) throw new Error(`esbuild ${version} is not in ${lockFile}`);
-fs.writeFileSync(`${dir}/package.json`, JSON.stringify({ name, private: true, dependencies }, null, 2) + '\n');
-fs.writeFileSync(`${dir}/package-lock.json`, JSON.stringify({ name, lockfileVersion: 3, requires: true, packages }, null, 2) + '\n');
-EOF
-    (cd "$TOOLS" && npm ci --loglevel=error --no-audit --no-fund --no-update-notifier >&2) ||
-      die "npm ci of esbuild@$ESBUILD_VERSION failed in $TOOLS"
-    log "esbuild installed in $((SECONDS - start)) s"
-  fi
-  [[ "$("$E" --version)" == "$ESBUILD_VERSION" ]] || die "$E does not report version $ESBUILD_VERSION"
-fi
+ESBUILD_VERSION=$(pinned_esbuild_version "$SHARED_BENCH")
+if any_selected esbuild; then ensure_esbuild "$SHARED_BENCH" "$TOOLS" "$ESBUILD_VERSION"; fi
 
 # ------------------------------------------------------------------ prebake
 P=

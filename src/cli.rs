@@ -37,8 +37,28 @@ enum Command {
     Build(BuildArgs),
     /// Verify a release: the manifest parses and every file matches its size, hash and integrity.
     Check(CheckArgs),
+    /// Build, then rebuild on every change (dev profile: no minification, linked maps, `NODE_ENV=development`).
+    Watch(WatchArgs),
     /// Write a commented prebake.toml with every key and its default.
     Init(InitArgs),
+}
+
+#[derive(Args, Debug)]
+struct WatchArgs {
+    #[command(flatten)]
+    build: BuildArgs,
+    /// Watch with the production settings: minified as configured, `NODE_ENV=production`, fsync
+    #[arg(long)]
+    release: bool,
+    /// Poll for changes instead of using inotify (for filesystems that send no events)
+    #[arg(long)]
+    poll: bool,
+    /// How often to poll, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    poll_interval: u64,
+    /// Quiet time after the last change before a build starts, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 20)]
+    debounce: u64,
 }
 
 #[derive(Args, Debug)]
@@ -178,6 +198,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> u8 {
     };
     match cli.command {
         Command::Build(b) => build(&b),
+        Command::Watch(w) => watch(&w),
         Command::Check(c) => check(&c),
         Command::Init(i) => init(&i),
     }
@@ -275,21 +296,16 @@ fn source_date_epoch() -> Result<Option<u64>, Diagnostic> {
     }
 }
 
-fn build(a: &BuildArgs) -> u8 {
-    let p = Printer::new(&a.common);
-    let sde = match source_date_epoch() {
-        Ok(s) => s,
-        Err(d) => {
-            p.diagnostics(&[d]);
-            return 2;
-        }
-    };
-    let opts = Options {
+/// The build's options from its flags.
+fn build_options(a: &BuildArgs, profile: crate::config::Profile) -> Result<Options, Diagnostic> {
+    let sde = source_date_epoch()?;
+    Ok(Options {
         cwd: None,
         config: a.common.config.clone(),
         no_config: a.common.no_config,
         threads: a.threads,
         source_date_epoch: sde,
+        profile,
         settings: Settings {
             root: a.root.clone(),
             out: a.common.out.clone(),
@@ -331,8 +347,12 @@ fn build(a: &BuildArgs) -> u8 {
                     .collect()
             }),
         },
-    };
-    let out = pipeline::build_with(&opts, &|e| match e {
+    })
+}
+
+/// A build's progress, as it happens.
+fn progress(p: &Printer, e: &Event<'_>) {
+    match *e {
         Event::WaitingForLock { out } => match p.format {
             // Shown even with --quiet: a build that waits must say so.
             Format::Human => eprintln!(
@@ -351,7 +371,19 @@ fn build(a: &BuildArgs) -> u8 {
                 "reason": "slow-file", "file": file, "seconds": seconds,
             })),
         },
-    });
+    }
+}
+
+fn build(a: &BuildArgs) -> u8 {
+    let p = Printer::new(&a.common);
+    let opts = match build_options(a, crate::config::Profile::Release) {
+        Ok(o) => o,
+        Err(d) => {
+            p.diagnostics(&[d]);
+            return 2;
+        }
+    };
+    let out = pipeline::build_with(&opts, &|e| progress(&p, &e));
     p.diagnostics(&out.diagnostics);
     let code = out.exit_code();
     let shown_manifest = out
@@ -493,4 +525,149 @@ fn init(a: &InitArgs) -> u8 {
             2
         }
     }
+}
+
+fn watch(a: &WatchArgs) -> u8 {
+    use crate::watch::{Report, WatchOptions};
+    let p = Printer::new(&a.build.common);
+    let profile = if a.release {
+        crate::config::Profile::Release
+    } else {
+        crate::config::Profile::Dev
+    };
+    let opts = match build_options(&a.build, profile) {
+        Ok(o) => o,
+        Err(d) => {
+            p.diagnostics(&[d]);
+            return 2;
+        }
+    };
+    let wopts = WatchOptions {
+        poll: a.poll,
+        poll_interval: Duration::from_millis(a.poll_interval.max(10)),
+        debounce: Duration::from_millis(a.debounce),
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let dev = !a.release;
+    let reporter: crate::watch::Reporter = std::sync::Arc::new(move |r: Report<'_>| match r {
+        Report::Watching { cfg, polling } => {
+            let mode = if polling { "poll" } else { "inotify" };
+            let profile = if dev { "dev" } else { "release" };
+            if p.format == Format::Json {
+                print_json(&serde_json::json!({
+                    "event": "watching",
+                    "mode": mode,
+                    "profile": profile,
+                    "root": crate::config::display_relative(&cwd, &cfg.root),
+                    "out": crate::config::display_relative(&cwd, &cfg.out),
+                }));
+            } else {
+                p.status(
+                    "Watching",
+                    &format!(
+                        "{} ({mode}, {profile} profile); Ctrl-C stops",
+                        cfg.display_path(&cfg.root)
+                    ),
+                );
+            }
+        }
+        Report::BuildStart {
+            build,
+            reason,
+            changed,
+        } => {
+            if p.format == Format::Json {
+                print_json(&serde_json::json!({
+                    "event": "build-start",
+                    "build": build,
+                    "reason": reason.as_str(),
+                    "changed": changed,
+                }));
+            } else if reason != crate::watch::Reason::Initial {
+                let what = match changed {
+                    [] => reason.as_str().to_string(),
+                    [one] => one.clone(),
+                    [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+                };
+                p.status("Rebuilding", &what);
+            }
+        }
+        Report::BuildEnd {
+            build,
+            output,
+            pending,
+        } => {
+            let ok = !output.has_errors();
+            if p.format == Format::Json {
+                print_json(&serde_json::json!({
+                    "event": "build-end",
+                    "build": build,
+                    "ok": ok,
+                    "pending": pending,
+                    "duration_ms": output.stats.millis,
+                    "manifest": output.manifest_path.as_ref().map(|m| crate::config::display_relative(&cwd, m)),
+                    "changed": output.changed,
+                    "removed": output.removed,
+                    "written": output.stats.written,
+                    "errors": output.diagnostics.iter().filter(|d| d.is_error()).count(),
+                    "warnings": output.diagnostics.iter().filter(|d| !d.is_error()).count(),
+                    "diagnostics": output.diagnostics.iter().map(diagnostics::to_json).collect::<Vec<_>>(),
+                }));
+                return;
+            }
+            p.diagnostics(&output.diagnostics);
+            if ok {
+                p.status(
+                    if build <= 1 { "Finished" } else { "Rebuilt" },
+                    &format!(
+                        "{} assets, {} changed{} in {} ms",
+                        output.assets.len(),
+                        output.changed.len(),
+                        if output.removed.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} old files removed", output.removed.len())
+                        },
+                        output.stats.millis
+                    ),
+                );
+            } else {
+                p.failure(&format!(
+                    "build failed ({}); the last good release stays in place",
+                    diagnostics::summary(&output.diagnostics)
+                ));
+            }
+        }
+        Report::Progress(e) => progress(&p, &e),
+        Report::Rescan => {
+            if p.format == Format::Json {
+                print_json(&serde_json::json!({ "event": "rescan", "reason": "overflow" }));
+            } else {
+                p.status(
+                    "Rescanning",
+                    "file events were lost; looking at everything again",
+                );
+            }
+        }
+        Report::Warning(d) => {
+            if p.format == Format::Json {
+                print_json(&serde_json::json!({
+                    "event": "warning",
+                    "code": d.code,
+                    "message": d.message,
+                    "help": d.help,
+                }));
+            } else {
+                p.diagnostics(&[d]);
+            }
+        }
+        Report::Exit { signal } => {
+            if p.format == Format::Json {
+                print_json(&serde_json::json!({ "event": "exit", "signal": signal }));
+            } else {
+                p.status("Stopping", &format!("on {signal}"));
+            }
+        }
+    });
+    crate::watch::run(&opts, &wopts, &reporter)
 }

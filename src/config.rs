@@ -145,6 +145,21 @@ pub struct Options {
     pub threads: Option<usize>,
     /// `SOURCE_DATE_EPOCH`: mtime given to every output.
     pub source_date_epoch: Option<u64>,
+    /// Which settings stand between the config file and the flags.
+    pub profile: Profile,
+}
+
+/// A set of defaults laid over the config file (flags still win).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// `prebake build`, `prebake watch --release`: the file's settings.
+    #[default]
+    Release,
+    /// `prebake watch`: no minification, linked maps unless the file asks
+    /// for another kind, `process.env.NODE_ENV` "development", and no
+    /// fsync (a dev release need not survive a power cut; readers still
+    /// see whole files and an atomic manifest).
+    Dev,
 }
 
 /// The keys of `prebake.toml`; every field is optional so that files and
@@ -256,6 +271,9 @@ pub struct Config {
     pub define: BTreeMap<String, String>,
     pub threads: usize,
     pub source_date_epoch: Option<u64>,
+    /// Files, directories and the manifest are fsynced before the manifest
+    /// is renamed (off in the dev profile).
+    pub durable: bool,
     /// Settings that have no effect (reported as warnings by the build).
     pub warnings: Vec<Diagnostic>,
 }
@@ -732,7 +750,15 @@ impl Options {
             }
         };
 
-        let sourcemap = match s.sourcemap.as_deref().unwrap_or("none") {
+        let dev = self.profile == Profile::Dev;
+        let sourcemap_default = if dev { "linked" } else { "none" };
+        // The dev profile keeps a file's hidden or inline maps, and turns
+        // `none` into linked ones; a flag always wins.
+        let sourcemap_setting = match (&flags.sourcemap, s.sourcemap.as_deref()) {
+            (None, Some("none")) if dev => None,
+            _ => s.sourcemap.as_deref(),
+        };
+        let sourcemap = match sourcemap_setting.unwrap_or(sourcemap_default) {
             "none" => Some(SourceMaps::None),
             "linked" => Some(SourceMaps::Linked),
             "hidden" => Some(SourceMaps::Hidden),
@@ -786,7 +812,11 @@ impl Options {
             })
             .collect();
         let mut define: BTreeMap<String, String> = BTreeMap::new();
-        define.insert("process.env.NODE_ENV".into(), "\"production\"".into());
+        let node_env = match self.profile {
+            Profile::Release => "\"production\"",
+            Profile::Dev => "\"development\"",
+        };
+        define.insert("process.env.NODE_ENV".into(), node_env.into());
         for (k, v) in s.define.clone().unwrap_or_default() {
             if k.is_empty() || !k.split('.').all(is_js_identifier) {
                 bad(
@@ -866,7 +896,11 @@ impl Options {
             exclude,
             targets,
             targets_query: query,
-            minify: s.minify.unwrap_or(true),
+            minify: if dev {
+                flags.minify.unwrap_or(false)
+            } else {
+                s.minify.unwrap_or(true)
+            },
             names,
             hash_length,
             manifest,
@@ -884,6 +918,7 @@ impl Options {
             define,
             threads,
             source_date_epoch: self.source_date_epoch,
+            durable: !dev,
             warnings,
         })
     }

@@ -115,6 +115,9 @@ pub fn is_ignored_name(name: &str) -> bool {
         || name.ends_with('~')
         || name == "4913"
         || (name.starts_with("___jb_") && name.ends_with("___"))
+        // JetBrains' safe write: `app.ts___jb_tmp___`, `app.ts___jb_old___`.
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
         || (name.starts_with('#') && name.ends_with('#'))
         || [".swp", ".swo", ".swx"].iter().any(|e| name.ends_with(e))
         || name == "Thumbs.db"
@@ -181,6 +184,15 @@ pub fn discover(cfg: &Config) -> (Vec<Source>, Vec<Diagnostic>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
+                // Following links stats their targets before the filter
+                // sees the name: emacs' lock file `.#app.ts` is a dangling
+                // symlink, and an ignored name is never an error.
+                if e.path()
+                    .and_then(Path::file_name)
+                    .is_some_and(|n| is_ignored_name(&n.to_string_lossy()))
+                {
+                    continue;
+                }
                 let path = e.path().map(|p| cfg.display_path(p)).unwrap_or_default();
                 if e.loop_ancestor().is_some() {
                     errors.push(
@@ -287,6 +299,8 @@ mod tests {
             "a~",
             "4913",
             "___jb_tmp___",
+            "app.ts___jb_tmp___",
+            "app.ts___jb_old___",
             "#a.js#",
             ".#a.js",
             "node_modules",

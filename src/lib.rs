@@ -59,6 +59,8 @@ pub mod pipeline;
 pub mod refs;
 #[cfg(feature = "compiler")]
 pub mod sourcemap;
+#[cfg(feature = "cli")]
+pub mod watch;
 
 #[cfg(feature = "compiler")]
 pub use config::{Config, Options, Settings};

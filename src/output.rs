@@ -4,10 +4,12 @@
 //!
 //! * Every file is written under a temporary name (`.prebake-tmp-*`) in the
 //!   out dir, made read-only (0444), fsynced, and renamed into place. The
-//!   directories are fsynced after the renames.
+//!   directories are fsynced after the renames. The dev profile skips the
+//!   fsyncs: readers still see whole files, but a power cut may lose them.
 //! * The manifest is written the same way, and renamed last: a reader sees
 //!   the complete old release or the complete new one, never a mix.
-//! * Files of earlier releases stay; an output that already exists with the
+//! * Files of earlier releases stay (`prebake watch` removes the previous
+//!   release's files once the new manifest is in place); an output that already exists with the
 //!   same bytes is kept as it is.
 //! * An exclusive `flock` on `.prebake.lock` serialises builds into one out
 //!   dir; the kernel releases it if the holder dies. The holder removes
@@ -224,14 +226,63 @@ pub fn write_release(
             return Err(errors);
         }
         // Renames are durable only once their directories are synced.
-        for d in &dirs {
+        for d in dirs.iter().filter(|_| cfg.durable) {
             sync_dir(cfg, d).map_err(|d| vec![d])?;
         }
     }
     // The manifest is always rewritten: it is the commit point.
     let manifest_dir = put_file(cfg, &cfg.manifest, manifest, mtime).map_err(|d| vec![d])?;
-    sync_dir(cfg, &manifest_dir).map_err(|d| vec![d])?;
+    if cfg.durable {
+        sync_dir(cfg, &manifest_dir).map_err(|d| vec![d])?;
+    }
     Ok(stats)
+}
+
+/// Removes the files of a superseded release that the current one does not
+/// use (its outputs and their maps), then any directory that left empty.
+/// Requires the lock, and is called only once the current manifest is in
+/// place, so a reader never finds a named file missing. Returns the removed
+/// files, relative to the out dir, sorted.
+pub fn remove_superseded(
+    cfg: &Config,
+    _lock: &OutLock,
+    old: &crate::manifest::Manifest,
+    current: &crate::manifest::Manifest,
+) -> Vec<String> {
+    let files_of = |m: &crate::manifest::Manifest| -> BTreeSet<String> {
+        m.assets
+            .values()
+            .flat_map(|e| std::iter::once(e.file.clone()).chain(e.map.clone()))
+            .collect()
+    };
+    let keep = files_of(current);
+    let mut removed = Vec::new();
+    let mut dirs = BTreeSet::new();
+    for rel in files_of(old).difference(&keep) {
+        // A manifest is input: never follow a name out of the out dir.
+        if rel == &cfg.manifest
+            || Path::new(rel)
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            continue;
+        }
+        let path = cfg.out.join(rel);
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) && fs::remove_file(&path).is_ok()
+        {
+            removed.push(rel.clone());
+            let mut dir = Path::new(rel).parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                dirs.insert(d.to_path_buf());
+                dir = d.parent();
+            }
+        }
+    }
+    // Deepest first; a directory still in use is not empty and stays.
+    for d in dirs.iter().rev() {
+        let _ = fs::remove_dir(cfg.out.join(d));
+    }
+    removed
 }
 
 fn sync_dir(cfg: &Config, dir: &Path) -> Result<(), Diagnostic> {
@@ -307,7 +358,9 @@ fn put_file(
     if let Some(t) = mtime {
         file.set_modified(t).map_err(fail)?;
     }
-    file.sync_all().map_err(fail)?;
+    if cfg.durable {
+        file.sync_all().map_err(fail)?;
+    }
     tmp.persist(&target).map_err(|e| fail(e.error))?;
     Ok(dir)
 }

@@ -92,6 +92,12 @@ pub struct BuildOutput {
     /// Bare module specifiers (`react`) left as written, for an import map.
     pub bare_imports: std::collections::BTreeSet<String>,
     pub stats: Stats,
+    /// Logical names whose output differs from the previous release's (a
+    /// session build only).
+    pub changed: Vec<String>,
+    /// Files of the previous release removed after the manifest was
+    /// replaced (a session build only), relative to the out dir.
+    pub removed: Vec<String>,
 }
 
 impl BuildOutput {
@@ -115,6 +121,73 @@ pub fn exit_code(diags: &[Diagnostic]) -> u8 {
     }
 }
 
+/// What a long-lived process (`prebake watch`) keeps from one build to the
+/// next, so a rebuild compiles only what changed. Every build still walks
+/// the tree, reads and hashes every file, resolves every import and links
+/// the whole graph: what it skips is compiling a file whose bytes it has
+/// compiled before (parse, transform and analysis, or the whole per-file
+/// compile). Results are keyed by path and the SHA-256 of the bytes, under
+/// settings that are fixed for a session: a config change needs a new one.
+///
+/// A build in a session also removes the previous release's files once its
+/// manifest is in place (see [`output::remove_superseded`]).
+#[derive(Default)]
+pub struct Session {
+    files: Mutex<std::collections::HashMap<PathBuf, CachedFile>>,
+    bundle: crate::bundle::Cache,
+    /// Held while a release is written and pruned. A signal handler takes
+    /// it before exiting, so the process never stops halfway through a
+    /// publish (anything before it writes nothing).
+    pub publishing: Mutex<()>,
+}
+
+struct CachedFile {
+    digest: [u8; 32],
+    logical: String,
+    kind: Kind,
+    compiled: Compiled,
+}
+
+impl Session {
+    fn cached(&self, src: &Source, digest: &[u8; 32]) -> Option<Compiled> {
+        let files = self.files.lock().ok()?;
+        let c = files.get(&src.path)?;
+        (c.digest == *digest && c.logical == src.logical && c.kind == src.kind)
+            .then(|| c.compiled.clone())
+    }
+
+    fn store(&self, src: &Source, digest: [u8; 32], compiled: &Compiled) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(
+                src.path.clone(),
+                CachedFile {
+                    digest,
+                    logical: src.logical.clone(),
+                    kind: src.kind,
+                    compiled: compiled.clone(),
+                },
+            );
+        }
+    }
+
+    /// Forgets everything compiled (the settings changed).
+    pub fn clear(&self) {
+        if let Ok(mut files) = self.files.lock() {
+            files.clear();
+        }
+        self.bundle.clear();
+    }
+
+    /// Forgets files that are no longer sources.
+    fn keep_only(&self, sources: &[Source]) {
+        let live: std::collections::HashSet<&Path> =
+            sources.iter().map(|s| s.path.as_path()).collect();
+        if let Ok(mut files) = self.files.lock() {
+            files.retain(|p, _| live.contains(p.as_path()));
+        }
+    }
+}
+
 /// Runs a build. See [`build_with`] for progress events.
 pub fn build(opts: &Options) -> BuildOutput {
     build_with(opts, &|_| {})
@@ -122,16 +195,25 @@ pub fn build(opts: &Options) -> BuildOutput {
 
 /// Runs a build, reporting progress through `on_event`.
 pub fn build_with(opts: &Options, on_event: &(dyn Fn(Event<'_>) + Sync)) -> BuildOutput {
+    match opts.resolve() {
+        Ok(cfg) => build_config(&cfg, None, on_event),
+        Err(diagnostics) => BuildOutput {
+            diagnostics,
+            ..BuildOutput::default()
+        },
+    }
+}
+
+/// Runs a build of a resolved configuration, in a session when one is
+/// given (`prebake watch`).
+pub fn build_config(
+    cfg: &Config,
+    session: Option<&Session>,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) -> BuildOutput {
     let started = Instant::now();
     let mut out = BuildOutput::default();
-    let cfg = match opts.resolve() {
-        Ok(c) => c,
-        Err(diags) => {
-            out.diagnostics = diags;
-            return out;
-        }
-    };
-    run(&cfg, &mut out, on_event);
+    run(cfg, session, &mut out, on_event);
     // Several files can report one problem (an @import cycle); say it once.
     let mut seen = std::collections::BTreeSet::new();
     out.diagnostics
@@ -140,7 +222,12 @@ pub fn build_with(opts: &Options, on_event: &(dyn Fn(Event<'_>) + Sync)) -> Buil
     out
 }
 
-fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync)) {
+fn run(
+    cfg: &Config,
+    session: Option<&Session>,
+    out: &mut BuildOutput,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) {
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .stack_size(STACK_SIZE)
@@ -166,9 +253,11 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         }
     };
 
+    let mut timings = crate::bundle::Timings::new();
     // Discovery and naming problems do not stop the compile: every error of
     // the build is reported at once. Nothing is written if there are any.
     let (mut sources, problems) = discover::discover(cfg);
+    timings.lap("discover");
     out.diagnostics.extend(cfg.warnings.iter().cloned());
     out.diagnostics.extend(problems);
     out.inputs = sources.iter().map(|s| s.path.clone()).collect();
@@ -195,18 +284,23 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
     // stand in for those sources from here on.
     let mut chunks: Vec<crate::bundle::Chunk> = Vec::new();
     if !cfg.entries.is_empty() {
-        match bundle_entries(
-            cfg, &sources, &js_opts, &css_opts, &css_scope, &known, &pool,
-        ) {
+        match pool.install(|| {
+            bundle_entries(
+                cfg,
+                &sources,
+                &js_opts,
+                &css_opts,
+                &css_scope,
+                &known,
+                session.map(|s| &s.bundle),
+            )
+        }) {
             Ok(b) => {
                 let taken: std::collections::HashSet<&Path> =
                     b.modules.iter().map(PathBuf::as_path).collect();
-                out.inputs.extend(
-                    b.modules
-                        .iter()
-                        .filter(|p| !p.starts_with(&cfg.root))
-                        .cloned(),
-                );
+                // Modules outside the sources too: packages, in or out of
+                // the root.
+                out.inputs.extend(b.modules.iter().cloned());
                 // With entries, JS is built only through them, as with
                 // esbuild or Vite: a file no entry reaches may import what
                 // the bundle took in, which is no file of its own.
@@ -230,6 +324,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
             }
         }
     }
+    timings.lap("bundle");
     let real_sources = sources.len();
     for c in &chunks {
         sources.push(Source {
@@ -258,7 +353,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
                     if let Ok(mut r) = running.lock() {
                         r.insert(i, (cfg.display_path(&src.path), Instant::now()));
                     }
-                    let result = compile_one(cfg, src, &js_opts, &css_opts, &css_scope);
+                    let result = compile_one(cfg, src, &js_opts, &css_opts, &css_scope, session);
                     if let Ok(mut r) = running.lock() {
                         r.remove(&i);
                     }
@@ -273,6 +368,12 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         compiled
     });
 
+    timings.lap("compile");
+    if let Some(s) = session {
+        s.keep_only(&sources[..real_sources]);
+    }
+    out.inputs.sort();
+    out.inputs.dedup();
     let mut outputs: Vec<Option<Output>> = Vec::with_capacity(sources.len());
     for (result, warnings) in compiled {
         out.diagnostics.extend(warnings);
@@ -487,6 +588,7 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
         return;
     }
 
+    timings.lap("fingerprint");
     let mut assets = Vec::with_capacity(sources.len());
     let mut bytes_of = Vec::with_capacity(sources.len());
     let mut map_files = Vec::new();
@@ -552,8 +654,33 @@ fn run(cfg: &Config, out: &mut BuildOutput, on_event: &(dyn Fn(Event<'_>) + Sync
             stable: false,
         }))
         .collect();
+    // A session replaces the previous release: the manifest on disk now.
+    let publishing = session.map(|s| s.publishing.lock());
+    let previous = session.and_then(|_| {
+        std::fs::read(cfg.out.join(&cfg.manifest))
+            .ok()
+            .and_then(|b| Manifest::from_json(&String::from_utf8_lossy(&b)).ok())
+    });
     let written = pool.install(|| output::write_release(cfg, &lock, &files, json.as_bytes()));
+    if written.is_ok() && session.is_some() {
+        out.changed = manifest
+            .assets
+            .iter()
+            .filter(|(k, e)| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.assets.get(*k))
+                    .is_none_or(|old| old.file != e.file || old.map != e.map)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if let Some(old) = &previous {
+            out.removed = output::remove_superseded(cfg, &lock, old, &manifest);
+        }
+    }
+    drop(publishing);
     drop(lock);
+    timings.lap("write");
     match written {
         Ok(stats) => {
             out.stats.written = stats.written;
@@ -732,7 +859,7 @@ fn bundle_entries(
     css_opts: &CssOptions,
     css_scope: &CssScope<'_>,
     known: &std::collections::BTreeSet<String>,
-    pool: &rayon::ThreadPool,
+    cache: Option<&crate::bundle::Cache>,
 ) -> Result<crate::bundle::Bundle, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut entries = Vec::new();
@@ -765,7 +892,7 @@ fn bundle_entries(
         .filter(|l| !cfg.entries.contains(l))
         .cloned()
         .collect();
-    pool.install(|| crate::bundle::bundle(cfg, &entries, js_opts, css_opts, css_scope, &known))
+    crate::bundle::bundle(cfg, &entries, js_opts, css_opts, css_scope, &known, cache)
 }
 
 /// A file's final name and bytes, and its map file (name and bytes).
@@ -915,6 +1042,7 @@ fn watch_slow_files(
 type Compiled = (Result<Output, Vec<Diagnostic>>, Vec<Diagnostic>);
 
 /// A compiled file before fingerprinting.
+#[derive(Clone)]
 struct Output {
     /// Final bytes, except that each reference is still its placeholder.
     bytes: Vec<u8>,
@@ -948,6 +1076,7 @@ fn compile_one(
     js_opts: &JsOptions,
     css_opts: &CssOptions,
     css_scope: &CssScope<'_>,
+    session: Option<&Session>,
 ) -> Compiled {
     let shown = cfg.display_path(&src.path);
     let bytes = match std::fs::read(&src.path) {
@@ -962,6 +1091,29 @@ fn compile_one(
             );
         }
     };
+    // A stylesheet's output also depends on the files it @imports, which
+    // lightningcss reads itself: it is always compiled.
+    let Some(session) = session.filter(|_| src.kind != Kind::Css) else {
+        return compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
+    };
+    let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+    if let Some(hit) = session.cached(src, &digest) {
+        return hit;
+    }
+    let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
+    session.store(src, digest, &compiled);
+    compiled
+}
+
+fn compile_bytes(
+    src: &Source,
+    bytes: Vec<u8>,
+    shown: &str,
+    js_opts: &JsOptions,
+    css_opts: &CssOptions,
+    css_scope: &CssScope<'_>,
+) -> Compiled {
+    let shown = shown.to_string();
     if src.kind == Kind::Static {
         return (Ok(Output::plain(bytes)), Vec::new());
     }

@@ -197,6 +197,39 @@ impl Map {
     }
 
     /// Moves every mapping `n` lines down (for text put before the code).
+    /// Orders `sources` by first use in the generated text (unused ones
+    /// last, by name), whatever order a compiler met them in: lightningcss
+    /// loads `@import`s in parallel and numbers files as they arrive.
+    pub fn canonical_sources(&mut self) {
+        let n = self.sources.len();
+        let mut order: Vec<usize> = Vec::with_capacity(n);
+        let mut seen = vec![false; n];
+        for t in &self.tokens {
+            let i = t.src_id as usize;
+            if i < n && !seen[i] {
+                seen[i] = true;
+                order.push(i);
+            }
+        }
+        let mut unused: Vec<usize> = (0..n).filter(|&i| !seen[i]).collect();
+        unused.sort_by(|&a, &b| self.sources[a].cmp(&self.sources[b]));
+        order.extend(unused);
+        let mut new_id = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = u32::try_from(new).unwrap_or(u32::MAX);
+        }
+        for t in &mut self.tokens {
+            if let Some(&id) = new_id.get(t.src_id as usize) {
+                t.src_id = id;
+            }
+        }
+        self.sources = order.iter().map(|&i| self.sources[i].clone()).collect();
+        self.contents = order
+            .iter()
+            .map(|&i| self.contents.get(i).cloned().flatten())
+            .collect();
+    }
+
     pub fn offset_lines(&mut self, n: u32) {
         for t in &mut self.tokens {
             t.dst_line += n;

@@ -57,7 +57,7 @@ pub fn emit_module(
     opts: &JsOptions,
     ph: &Placeholders<'_>,
 ) -> Result<Emitted, Vec<Diagnostic>> {
-    let globals = std::mem::take(&mut js.globals);
+    let globals = js.globals.clone();
     GLOBALS.set(&globals, || {
         let comments = comments_of(&mut js);
         let free = SyntaxContext::empty().apply_mark(js.unresolved_mark);

@@ -90,22 +90,102 @@ pub struct Bundle {
     pub modules: Vec<PathBuf>,
 }
 
+/// Parsed modules kept between the builds of one `prebake watch` session,
+/// by path and the SHA-256 of their bytes: an unchanged file is not parsed,
+/// transformed or analysed again. Everything the result depends on besides
+/// the bytes (compile options, defines) is fixed for a session; a config
+/// change starts a new one. Resolution is redone every build, so added,
+/// removed and renamed files are always seen.
+#[derive(Default)]
+pub struct Cache {
+    modules: std::sync::Mutex<HashMap<PathBuf, Cached>>,
+    /// Bumped by every bundle; entries not used by the latest are dropped.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+struct Cached {
+    digest: [u8; 32],
+    node_mode: bool,
+    loaded: (module::Js, Vec<module::Record>),
+    generation: u64,
+}
+
+type LoadResult = Result<(module::Js, Vec<module::Record>), Vec<Diagnostic>>;
+
+impl Cache {
+    /// The cached load of `path` with these bytes, else `load()`'s result
+    /// (kept when it succeeded).
+    fn load(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        node_mode: bool,
+        load: impl FnOnce() -> LoadResult,
+    ) -> LoadResult {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut m) = self.modules.lock()
+            && let Some(c) = m.get_mut(path)
+            && c.digest == digest
+            && c.node_mode == node_mode
+        {
+            c.generation = generation;
+            return Ok(c.loaded.clone());
+        }
+        let result = load();
+        if let Ok(loaded) = &result
+            && let Ok(mut m) = self.modules.lock()
+        {
+            m.insert(
+                path.to_path_buf(),
+                Cached {
+                    digest,
+                    node_mode,
+                    loaded: loaded.clone(),
+                    generation,
+                },
+            );
+        }
+        result
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.modules.lock() {
+            m.clear();
+        }
+    }
+
+    fn begin(&self) -> u64 {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    }
+
+    /// Drops modules the build of `generation` did not load.
+    fn end(&self, generation: u64) {
+        if let Ok(mut m) = self.modules.lock() {
+            m.retain(|_, c| c.generation == generation);
+        }
+    }
+}
+
 /// Prints how long each bundling phase took when `PREBAKE_TIMINGS` is set
 /// (for profiling; never in normal output).
-struct Timings {
-    on: bool,
+pub(crate) struct Timings {
+    pub(crate) on: bool,
     last: std::time::Instant,
 }
 
 impl Timings {
-    fn new() -> Timings {
+    pub(crate) fn new() -> Timings {
         Timings {
             on: std::env::var_os("PREBAKE_TIMINGS").is_some(),
             last: std::time::Instant::now(),
         }
     }
 
-    fn lap(&mut self, what: &str) {
+    pub(crate) fn lap(&mut self, what: &str) {
         if self.on {
             eprintln!("[timings] {what}: {} ms", self.last.elapsed().as_millis());
             self.last = std::time::Instant::now();
@@ -227,6 +307,7 @@ struct Loaded {
 
 struct Ctx<'a> {
     cfg: &'a Config,
+    cache: Option<&'a Cache>,
     js_opts: &'a JsOptions,
     resolver: &'a ModuleResolver,
     packages: &'a PackageCache,
@@ -312,18 +393,24 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
         text.into()
     };
     let node_mode = module::is_node_mode(path, kind, ctx.packages);
-    let loaded = crate::pipeline::guarded(&shown, "swc", || {
-        module::load_js(
-            &name,
-            &shown,
-            &js_text,
-            kind,
-            ctx.js_opts,
-            ctx.defines,
-            node_mode,
-            ext == ".json",
-        )
-    });
+    let load = || {
+        crate::pipeline::guarded(&shown, "swc", || {
+            module::load_js(
+                &name,
+                &shown,
+                &js_text,
+                kind,
+                ctx.js_opts,
+                ctx.defines,
+                node_mode,
+                ext == ".json",
+            )
+        })
+    };
+    let loaded = match ctx.cache {
+        Some(c) => c.load(path, &bytes, node_mode, load),
+        None => load(),
+    };
     let (js, mut records) = match loaded {
         Ok(r) => r,
         Err(d) => return fail(d),
@@ -399,8 +486,10 @@ pub fn bundle(
     css_opts: &CssOptions,
     css_scope: &CssScope<'_>,
     known_logicals: &BTreeSet<String>,
+    cache: Option<&Cache>,
 ) -> Result<Bundle, Vec<Diagnostic>> {
     let mut timings = Timings::new();
+    let generation = cache.map(Cache::begin);
     let mut diagnostics = Vec::new();
     let project = cfg
         .config_file
@@ -428,6 +517,7 @@ pub fn bundle(
     }
     let ctx = Ctx {
         cfg,
+        cache,
         js_opts,
         resolver: &resolver,
         packages: &packages,
@@ -435,16 +525,28 @@ pub fn bundle(
     };
 
     // The runtime is module 0.
-    let runtime = match module::load_js(
-        RUNTIME_NAME,
-        RUNTIME_NAME,
-        RUNTIME,
-        JsKind::Mjs,
-        js_opts,
-        &[],
-        false,
-        false,
-    ) {
+    let load_runtime = || {
+        module::load_js(
+            RUNTIME_NAME,
+            RUNTIME_NAME,
+            RUNTIME,
+            JsKind::Mjs,
+            js_opts,
+            &[],
+            false,
+            false,
+        )
+    };
+    let runtime = match cache {
+        Some(c) => c.load(
+            Path::new(RUNTIME_NAME),
+            RUNTIME.as_bytes(),
+            false,
+            load_runtime,
+        ),
+        None => load_runtime(),
+    };
+    let runtime = match runtime {
         Ok((js, records)) => ModuleData {
             path: PathBuf::from(RUNTIME_NAME),
             shown: RUNTIME_NAME.into(),
@@ -499,6 +601,9 @@ pub fn bundle(
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
+    }
+    if let (Some(c), Some(g)) = (cache, generation) {
+        c.end(g);
     }
     let mut modules: Vec<ModuleData> = modules.into_iter().flatten().collect();
     let format = match cfg.format {

@@ -130,12 +130,15 @@ pub enum Format {
     CommonJs,
 }
 
-/// A parsed JS module and what the linker needs to know about it.
+/// A parsed JS module and what the linker needs to know about it. A clone
+/// shares the source map and the hygiene table, which are only appended
+/// to, so `prebake watch` can hand a cached module to each build.
+#[derive(Clone)]
 #[allow(clippy::struct_excessive_bools)] // independent facts about the module
 pub struct Js {
     pub cm: Lrc<SourceMap>,
     pub fm: Lrc<SourceFile>,
-    pub globals: Globals,
+    pub globals: Arc<Globals>,
     pub program: Module,
     pub leading: SingleThreadedCommentsMapInner,
     pub trailing: SingleThreadedCommentsMapInner,
@@ -205,7 +208,7 @@ pub fn load_js(
     node_mode: bool,
     json: bool,
 ) -> Result<(Js, Vec<Record>), Vec<Diagnostic>> {
-    let globals = Globals::new();
+    let globals = Arc::new(Globals::new());
     let result = GLOBALS.set(&globals, || -> Result<_, Vec<Diagnostic>> {
         let mut replaced = 0;
         let mut f = js::front(name, shown, text, kind, opts, &mut |program, unresolved| {

@@ -584,7 +584,7 @@ fn map_of(sm: &parcel_sourcemap::SourceMap, scope: &CssScope<'_>) -> crate::sour
         })
         .collect();
     let contents = sm.get_sources_content();
-    crate::sourcemap::Map {
+    let mut map = crate::sourcemap::Map {
         tokens,
         sources: sm
             .get_sources()
@@ -595,7 +595,9 @@ fn map_of(sm: &parcel_sourcemap::SourceMap, scope: &CssScope<'_>) -> crate::sour
             .map(|i| contents.get(i).map(|c| Arc::from(c.as_str())))
             .collect(),
         names: sm.get_names().clone(),
-    }
+    };
+    map.canonical_sources();
+    map
 }
 
 /// Byte offset where `{`, `(` or `[` nesting first exceeds [`MAX_NESTING`].
