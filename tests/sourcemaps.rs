@@ -11,6 +11,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
@@ -339,4 +340,60 @@ fn sources_outside_the_project_use_a_virtual_root() {
     let json: Value = serde_json::from_str(&map).unwrap();
     assert_eq!(json["sources"], serde_json::json!(["prebake:///app.ts"]));
     assert!(!map.contains(p.path().to_str().unwrap()));
+}
+
+/// lightningcss's bundler numbers `@import`ed files as it starts loading
+/// them but listed them in the map as they finished, in parallel: rules
+/// mapped to the wrong partial, differently from build to build.
+#[test]
+fn css_imports_map_to_their_own_files_in_every_build() {
+    let p = Project::new();
+    let mut entry = String::new();
+    for i in 0..24 {
+        let _ = writeln!(entry, "@import \"./parts/p{i}.css\";");
+        // Different sizes, so parses finish in a different order.
+        let padding = ".pad { color: red; & .x { margin: 1px; } }\n".repeat((i * 397) % 1500);
+        p.write(
+            &format!("src/parts/p{i}.css"),
+            format!("{padding}.rule{i} {{ color: blue; }}\n"),
+        );
+    }
+    entry.push_str(".entry { color: green; }\n");
+    // Other stylesheets importing the same partials keep every worker busy.
+    for k in 0..6 {
+        p.write(
+            &format!("src/other{k}.css"),
+            entry.replace(".entry", &format!(".other{k}")),
+        );
+    }
+    p.write("src/app.css", entry);
+    let mut first: Option<std::collections::BTreeMap<String, Vec<u8>>> = None;
+    for round in 0..4 {
+        let out = format!("out{round}");
+        p.build(&["--sourcemap", "linked", "--no-minify", "--out", &out])
+            .assert_code(0);
+        let out = p.path().join(out);
+        let m = manifest(&out);
+        let css =
+            fs::read_to_string(out.join(m["assets"]["app.css"]["file"].as_str().unwrap())).unwrap();
+        let map = swc_sourcemap::SourceMap::from_slice(
+            &fs::read(out.join(m["assets"]["app.css"]["map"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        for i in 0..24 {
+            assert_maps(
+                &map,
+                &css,
+                &format!(".rule{i} "),
+                &p.path().join("src"),
+                &format!("parts/p{i}.css"),
+                &format!(".rule{i} "),
+            );
+        }
+        let tree = common::read_tree(&out);
+        match &first {
+            None => first = Some(tree),
+            Some(t) => assert!(t == &tree, "build {round} differs from the first"),
+        }
+    }
 }

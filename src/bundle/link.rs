@@ -1210,19 +1210,18 @@ pub fn link(
         names
     } else {
         let mut taken: HashSet<String> = reserved;
+        // The next suffix to try per base name: a thousand modules that
+        // each declare `value` must not cost a million probes.
+        let mut next: HashMap<&str, usize> = HashMap::new();
         syms.base
             .iter()
             .map(|b| {
-                let base = if b.is_empty() {
-                    "_".to_string()
-                } else {
-                    b.clone()
-                };
-                let mut name = base.clone();
-                let mut k = 2;
+                let base = if b.is_empty() { "_" } else { b.as_str() };
+                let mut name = base.to_string();
+                let k = next.entry(base).or_insert(2);
                 while !taken.insert(name.clone()) {
                     name = format!("{base}{k}");
-                    k += 1;
+                    *k += 1;
                 }
                 Atom::from(name)
             })

@@ -168,9 +168,14 @@ pub fn compile(
     let warnings = Arc::new(RwLock::new(Vec::new()));
     // Sources are named relative to the root: logical names.
     let mut sm = parcel_sourcemap::SourceMap::new(&scope.root.to_string_lossy());
+    // The bundler is given no map: it numbers files in the order it starts
+    // loading them but adds them to the map in the order they finish
+    // parsing, which differs from run to run (loads are parallel), so
+    // mappings pointed at the wrong files. The map's sources are added
+    // below, in the stylesheet's own numbering.
     let mut bundler = Bundler::new(
         &provider,
-        opts.source_map.then_some(&mut sm),
+        None,
         ParserOptions {
             filename: name.to_string(),
             // Always recover, so every syntax error of the file is reported
@@ -239,6 +244,15 @@ pub fn compile(
         }
     };
     drop(bundler);
+    if opts.source_map {
+        for (i, file) in sheet.sources.iter().enumerate() {
+            let index = sm.add_source(file) as usize;
+            debug_assert_eq!(index, i);
+            if let Ok(text) = provider.read(Path::new(file)) {
+                let _ = sm.set_source_content(index, text);
+            }
+        }
+    }
     if let Some(cycle) = provider
         .imports
         .lock()
