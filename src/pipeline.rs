@@ -283,6 +283,7 @@ fn run(
     // Bundling: entries and the modules they reach become chunks, which
     // stand in for those sources from here on.
     let mut chunks: Vec<crate::bundle::Chunk> = Vec::new();
+    let mut bundle_tag: Option<String> = None;
     if !cfg.entries.is_empty() {
         match pool.install(|| {
             bundle_entries(
@@ -313,6 +314,7 @@ fn run(
                                 .is_ok_and(|c| taken.contains(c.as_path())))
                 });
                 chunks = b.chunks;
+                bundle_tag = Some(b.tag);
                 out.inputs
                     .extend(b.package_files.iter().map(|s| s.path.clone()));
                 sources.extend(b.package_files);
@@ -520,7 +522,20 @@ fn run(
             for &i in &component {
                 h.update(sources[i].logical.as_bytes());
                 h.update([0]);
-                h.update(outputs[i].as_ref().map_or(&[][..], |o| &o.bytes));
+                let bytes = outputs[i].as_ref().map_or(&[][..], |o| &o.bytes);
+                match &bundle_tag {
+                    // A chunk's placeholders carry the bundle's tag, which a
+                    // watch session keeps while a clean build derives it
+                    // from the sources: it must not reach the name.
+                    Some(tag) if i >= real_sources => {
+                        h.update(
+                            String::from_utf8_lossy(bytes)
+                                .replace(tag.as_str(), "")
+                                .as_bytes(),
+                        );
+                    }
+                    _ => h.update(bytes),
+                }
                 h.update([0]);
                 // The map is not in the bytes (hidden maps are not even
                 // named there), yet it is part of what the name stands for.

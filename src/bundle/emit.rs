@@ -25,6 +25,7 @@ use crate::js::{self, Front, JsOptions};
 use crate::sourcemap::Map;
 
 /// A module's emitted code.
+#[derive(Clone)]
 pub struct Emitted {
     /// Statements that run before any module of the chunk (namespace
     /// objects).
@@ -83,7 +84,7 @@ pub fn emit_module(
         let helper =
             |h: &str| -> Expr { Expr::Ident(ident(linked.helpers.get(h).copied().unwrap_or(0))) };
         let is_cjs = matches!(plan.wrap, Some(Wrap::Cjs(_)));
-        let mut module = std::mem::replace(&mut js.program, Module::dummy());
+        let mut module = std::sync::Arc::unwrap_or_clone(std::mem::take(&mut js.program));
         let mut rw = Rewrite {
             plan,
             ident: &ident,

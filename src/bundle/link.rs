@@ -124,6 +124,216 @@ pub struct Plan {
     pub keep: BTreeSet<SymId>,
 }
 
+impl Plan {
+    /// Feeds everything the emitter reads from this plan into `h`, in a
+    /// canonical order, with symbols as their final names: two plans with
+    /// the same fingerprint make the emitter write the same code for the
+    /// same module (`prebake watch` reuses it). Symbol ids shift whenever
+    /// an earlier module gains a binding; names only change when the
+    /// output does. Module and chunk ids stay raw: placeholders hold them.
+    pub fn fingerprint(&self, names: &[Atom], h: &mut impl sha2::Digest) {
+        let mut w = Fingerprint { h, names };
+        match self.wrap {
+            None => w.tag(0),
+            Some(Wrap::None) => w.tag(1),
+            Some(Wrap::Cjs(s)) => {
+                w.tag(2);
+                w.sym(s);
+            }
+            Some(Wrap::Esm(s)) => {
+                w.tag(3);
+                w.sym(s);
+            }
+        }
+        w.sorted(self.renames.iter().map(|(id, &s)| {
+            let mut k = id_bytes(id);
+            sym_bytes(&mut k, s, names);
+            k
+        }));
+        w.sorted(self.imports.iter().map(|(id, r)| {
+            let mut k = id_bytes(id);
+            repl_bytes(&mut k, r, names);
+            k
+        }));
+        w.sorted(self.members.iter().map(|((id, prop), r)| {
+            let mut k = id_bytes(id);
+            k.extend_from_slice(prop.as_bytes());
+            k.push(0);
+            repl_bytes(&mut k, r, names);
+            k
+        }));
+        w.sorted(self.calls.iter().map(|(pos, c)| {
+            let mut k = pos.to_le_bytes().to_vec();
+            call_bytes(&mut k, c, names);
+            k
+        }));
+        w.sorted(self.urls.iter().map(|(pos, m)| {
+            let mut k = pos.to_le_bytes().to_vec();
+            k.extend_from_slice(&m.to_le_bytes());
+            k
+        }));
+        w.sorted(self.url_chunks.iter().map(|(pos, c)| {
+            let mut k = pos.to_le_bytes().to_vec();
+            k.extend_from_slice(&c.to_le_bytes());
+            k
+        }));
+        for list in [&self.prelude, &self.postlude] {
+            w.len(list.len());
+            for p in list {
+                let mut k = Vec::new();
+                prelude_bytes(&mut k, p, names);
+                w.bytes(&k);
+            }
+        }
+        // In id order, as the emitter lists them.
+        w.len(self.keep.len());
+        for &s in &self.keep {
+            w.sym(s);
+        }
+    }
+}
+
+struct Fingerprint<'a, D> {
+    h: &'a mut D,
+    names: &'a [Atom],
+}
+
+impl<D: sha2::Digest> Fingerprint<'_, D> {
+    fn tag(&mut self, t: u8) {
+        self.h.update([t]);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.h.update(n.to_le_bytes());
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.h.update(b);
+    }
+
+    fn sym(&mut self, s: SymId) {
+        let mut k = Vec::new();
+        sym_bytes(&mut k, s, self.names);
+        self.h.update(k);
+    }
+
+    /// A map's entries, each rendered to bytes, in sorted order.
+    fn sorted(&mut self, entries: impl Iterator<Item = Vec<u8>>) {
+        let mut all: Vec<Vec<u8>> = entries.collect();
+        all.sort_unstable();
+        self.len(all.len());
+        for e in &all {
+            self.bytes(e);
+        }
+    }
+}
+
+fn id_bytes(id: &Id) -> Vec<u8> {
+    let mut k = id.0.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&id.1.as_u32().to_le_bytes());
+    k
+}
+
+fn sym_bytes(k: &mut Vec<u8>, s: SymId, names: &[Atom]) {
+    let name = names.get(s).map_or(&b""[..], |n| n.as_bytes());
+    k.extend_from_slice(&name.len().to_le_bytes());
+    k.extend_from_slice(name);
+}
+
+fn repl_bytes(k: &mut Vec<u8>, r: &Repl, names: &[Atom]) {
+    match r {
+        Repl::Sym(s) => {
+            k.push(1);
+            sym_bytes(k, *s, names);
+        }
+        Repl::Member(s, prop) => {
+            k.push(2);
+            sym_bytes(k, *s, names);
+            k.extend_from_slice(prop.as_bytes());
+            k.push(0);
+        }
+        Repl::Url(m) => {
+            k.push(3);
+            k.extend_from_slice(&m.to_le_bytes());
+        }
+        Repl::Undefined => k.push(4),
+        Repl::EmptyObject => k.push(5),
+    }
+}
+
+fn call_bytes(k: &mut Vec<u8>, c: &CallRepl, names: &[Atom]) {
+    let opt = |k: &mut Vec<u8>, s: Option<SymId>| match s {
+        Some(s) => {
+            k.push(1);
+            sym_bytes(k, s, names);
+        }
+        None => k.push(0),
+    };
+    match c {
+        CallRepl::Call(s) => {
+            k.push(1);
+            sym_bytes(k, *s, names);
+        }
+        CallRepl::ToCommonJs { init, ns } => {
+            k.push(2);
+            opt(k, *init);
+            sym_bytes(k, *ns, names);
+        }
+        CallRepl::Empty => k.push(3),
+        CallRepl::Value(s) => {
+            k.push(4);
+            sym_bytes(k, *s, names);
+        }
+        CallRepl::Chunk { entry, ns, css } => {
+            k.push(5);
+            k.extend_from_slice(&entry.to_le_bytes());
+            k.push(u8::from(*ns));
+            k.push(u8::from(*css));
+        }
+        CallRepl::Inline { init, ns } => {
+            k.push(6);
+            opt(k, *init);
+            sym_bytes(k, *ns, names);
+        }
+        CallRepl::InlineCjs { require, node_mode } => {
+            k.push(7);
+            sym_bytes(k, *require, names);
+            k.push(u8::from(*node_mode));
+        }
+    }
+}
+
+fn prelude_bytes(k: &mut Vec<u8>, p: &Prelude, names: &[Atom]) {
+    match p {
+        Prelude::ImportVar {
+            var,
+            require,
+            node_mode,
+        } => {
+            k.push(1);
+            sym_bytes(k, *var, names);
+            sym_bytes(k, *require, names);
+            k.push(u8::from(*node_mode));
+        }
+        Prelude::Init(s) => {
+            k.push(2);
+            sym_bytes(k, *s, names);
+        }
+        Prelude::Namespace { var, members } => {
+            k.push(3);
+            sym_bytes(k, *var, names);
+            k.extend_from_slice(&members.len().to_le_bytes());
+            for (name, r) in members {
+                k.extend_from_slice(name.as_bytes());
+                k.push(0);
+                repl_bytes(k, r, names);
+            }
+        }
+    }
+}
+
 /// A chunk to emit.
 #[derive(Debug, Default)]
 pub struct ChunkPlan {

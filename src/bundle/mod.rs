@@ -88,6 +88,9 @@ pub struct Bundle {
     /// Every JS, JSON and CSS module of the graph (absolute paths): sources
     /// the bundle took in, and inputs the build read.
     pub modules: Vec<PathBuf>,
+    /// The tag of the chunks' placeholders, which a session keeps from
+    /// build to build: what names a chunk must not depend on.
+    pub tag: String,
 }
 
 /// Parsed modules kept between the builds of one `prebake watch` session,
@@ -96,9 +99,17 @@ pub struct Bundle {
 /// the bytes (compile options, defines) is fixed for a session; a config
 /// change starts a new one. Resolution is redone every build, so added,
 /// removed and renamed files are always seen.
+///
+/// Each module's emitted code is kept too, by a fingerprint of its source
+/// and of everything the linker decided for it ([`link::Plan::fingerprint`]),
+/// with the placeholder tag kept from build to build while no source
+/// contains it: an edit re-emits the modules whose code changes, not the
+/// graph.
 #[derive(Default)]
 pub struct Cache {
     modules: std::sync::Mutex<HashMap<PathBuf, Cached>>,
+    emitted: std::sync::Mutex<HashMap<PathBuf, ([u8; 32], emit::Emitted)>>,
+    tag: std::sync::Mutex<Option<String>>,
     /// Bumped by every bundle; entries not used by the latest are dropped.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -154,6 +165,49 @@ impl Cache {
         if let Ok(mut m) = self.modules.lock() {
             m.clear();
         }
+        if let Ok(mut e) = self.emitted.lock() {
+            e.clear();
+        }
+        if let Ok(mut t) = self.tag.lock() {
+            *t = None;
+        }
+    }
+
+    /// The previous build's tag while no module contains it, else `fresh`.
+    fn tag(&self, modules: &[ModuleData], fresh: impl FnOnce() -> String) -> String {
+        let Ok(mut kept) = self.tag.lock() else {
+            return fresh();
+        };
+        let usable = kept.as_ref().is_some_and(|t| {
+            !modules.iter().any(|m| match &m.body {
+                Body::Js(j) => j.source.contains(t.as_str()),
+                _ => false,
+            })
+        });
+        if !usable {
+            *kept = Some(fresh());
+        }
+        kept.clone().unwrap_or_default()
+    }
+
+    fn emitted(&self, path: &Path, key: &[u8; 32]) -> Option<emit::Emitted> {
+        let e = self.emitted.lock().ok()?;
+        e.get(path)
+            .filter(|(k, _)| k == key)
+            .map(|(_, e)| e.clone())
+    }
+
+    fn keep_emitted(&self, path: &Path, key: [u8; 32], e: &emit::Emitted) {
+        if let Ok(mut m) = self.emitted.lock() {
+            m.insert(path.to_path_buf(), (key, e.clone()));
+        }
+    }
+
+    /// Drops emitted code of modules the latest build did not emit.
+    fn retain_emitted(&self, live: &std::collections::HashSet<&Path>) {
+        if let Ok(mut m) = self.emitted.lock() {
+            m.retain(|p, _| live.contains(p.as_path()));
+        }
     }
 
     fn begin(&self) -> u64 {
@@ -168,6 +222,13 @@ impl Cache {
             m.retain(|_, c| c.generation == generation);
         }
     }
+}
+
+/// `PREBAKE_CHECK_CACHE=1`: every module the emit cache would reuse is
+/// emitted again and compared (for tests of `prebake watch`).
+fn check_cache() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PREBAKE_CHECK_CACHE").is_some())
 }
 
 /// Prints how long each bundling phase took when `PREBAKE_TIMINGS` is set
@@ -624,7 +685,7 @@ pub fn bundle(
     timings.lap("link");
     // Placeholders: one tag for the whole bundle, from every module's
     // source, so no source can contain one.
-    let tag = {
+    let fresh_tag = || {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
         for m in &modules {
@@ -634,6 +695,13 @@ pub fn bundle(
             }
         }
         crate::fingerprint::hex(&h.finalize())[..12].to_string()
+    };
+    // A session keeps its tag (see `Cache`); chunk bytes do not depend on
+    // it once placeholders are replaced, and the pipeline leaves it out of
+    // the names of chunks in an import cycle.
+    let tag = match cache {
+        Some(c) => c.tag(&modules, fresh_tag),
+        None => fresh_tag(),
     };
     let chunk_ph = |c: usize| crate::js::placeholder(c, &format!("{tag}c"));
     let asset_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}a"));
@@ -669,12 +737,60 @@ pub fn bundle(
             let plan = linked.plans[i].as_ref();
             let shown = modules[i].shown.clone();
             let started = std::time::Instant::now();
+            let key = cache.zip(plan).map(|(_, plan)| {
+                use sha2::Digest as _;
+                let mut h = sha2::Sha256::new();
+                h.update(js.source.as_bytes());
+                h.update([0]);
+                h.update(i.to_le_bytes());
+                h.update([u8::from(format == OutFormat::Iife)]);
+                h.update(tag.as_bytes());
+                for (helper, &sym) in &linked.helpers {
+                    h.update(helper.as_bytes());
+                    h.update([0]);
+                    h.update(linked.names.get(sym).map_or(&b""[..], |n| n.as_bytes()));
+                    h.update([0]);
+                }
+                plan.fingerprint(&linked.names, &mut h);
+                <[u8; 32]>::from(h.finalize())
+            });
+            let hit = cache
+                .zip(key.as_ref())
+                .and_then(|(c, k)| c.emitted(&modules[i].path, k));
+            // PREBAKE_CHECK_CACHE=1 (the watch tests): emit anyway, and a
+            // reused module that differs from a fresh one is a bug.
+            if let Some(e) = hit {
+                if !check_cache() {
+                    return (i, Ok(e));
+                }
+                let fresh = plan.map(|plan| {
+                    crate::pipeline::guarded(&shown, "swc", || {
+                        emit::emit_module(i, *js, &name, plan, &linked, format, js_opts, &ph)
+                    })
+                });
+                if let Some(Ok(f)) = &fresh
+                    && (f.code != e.code || f.head != e.head)
+                {
+                    return (
+                        i,
+                        Err(vec![Diagnostic::error(
+                            "INTERNAL",
+                            Category::Internal,
+                            format!("{shown}: the emit cache returned stale code"),
+                        )]),
+                    );
+                }
+                return (i, Ok(e));
+            }
             let r = match plan {
                 Some(plan) => crate::pipeline::guarded(&shown, "swc", || {
                     emit::emit_module(i, *js, &name, plan, &linked, format, js_opts, &ph)
                 }),
                 None => Err(Vec::new()),
             };
+            if let (Some(c), Some(k), Ok(e)) = (cache, key, &r) {
+                c.keep_emitted(&modules[i].path, k, e);
+            }
             if timings.on {
                 let us = started.elapsed().as_micros();
                 job_micros.fetch_add(
@@ -688,6 +804,14 @@ pub fn bundle(
             (i, r)
         })
         .collect();
+    if let Some(c) = cache {
+        c.retain_emitted(
+            &results
+                .iter()
+                .map(|(i, _)| modules[*i].path.as_path())
+                .collect(),
+        );
+    }
     let mut emitted = HashMap::new();
     for (i, r) in results {
         match r {
@@ -1035,6 +1159,7 @@ pub fn bundle(
         })
         .collect();
     Ok(Bundle {
+        tag,
         chunks,
         package_files,
         modules: paths,

@@ -139,9 +139,11 @@ pub struct Js {
     pub cm: Lrc<SourceMap>,
     pub fm: Lrc<SourceFile>,
     pub globals: Arc<Globals>,
-    pub program: Module,
-    pub leading: SingleThreadedCommentsMapInner,
-    pub trailing: SingleThreadedCommentsMapInner,
+    /// Shared, so a session's cached module is not copied for a build
+    /// that reuses its emitted code; the emitter copies it only to change it.
+    pub program: Arc<Module>,
+    pub leading: Arc<SingleThreadedCommentsMapInner>,
+    pub trailing: Arc<SingleThreadedCommentsMapInner>,
     pub unresolved_mark: Mark,
     pub top_level_mark: Mark,
     pub legal: Vec<String>,
@@ -339,9 +341,9 @@ pub fn load_js(
             cm,
             fm,
             globals,
-            program,
-            leading,
-            trailing,
+            program: Arc::new(program),
+            leading: Arc::new(leading),
+            trailing: Arc::new(trailing),
             unresolved_mark,
             top_level_mark,
             legal,
@@ -365,8 +367,12 @@ pub fn load_js(
 /// Rebuilds the comments of a loaded module, for the emit stage.
 pub fn comments_of(js: &mut Js) -> SingleThreadedComments {
     SingleThreadedComments::from_leading_and_trailing(
-        std::rc::Rc::new(std::cell::RefCell::new(std::mem::take(&mut js.leading))),
-        std::rc::Rc::new(std::cell::RefCell::new(std::mem::take(&mut js.trailing))),
+        std::rc::Rc::new(std::cell::RefCell::new(Arc::unwrap_or_clone(
+            std::mem::take(&mut js.leading),
+        ))),
+        std::rc::Rc::new(std::cell::RefCell::new(Arc::unwrap_or_clone(
+            std::mem::take(&mut js.trailing),
+        ))),
     )
 }
 
