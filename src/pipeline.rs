@@ -404,6 +404,7 @@ fn run(
             source: None,
             bare: Vec::new(),
             map: c.map,
+            inputs: Vec::new(),
         }));
     }
     let mut links = resolve_references(cfg, &sources, &outputs, &mut out.diagnostics);
@@ -630,7 +631,9 @@ fn run(
             immutable: src.kind != Kind::Html,
             map: map.as_ref().map(|(name, _)| name.clone()),
             content_type: fingerprint::mime_type(&file),
-            integrity: fingerprint::integrity(cfg.sri, &bytes),
+            integrity: integrities[i]
+                .take()
+                .unwrap_or_else(|| fingerprint::integrity(cfg.sri, &bytes)),
             size: bytes.len() as u64,
             file: file.clone(),
         };
@@ -1069,6 +1072,9 @@ struct Output {
     bare: Vec<Reference>,
     /// Source map of `bytes`, when maps are on.
     map: Option<Map>,
+    /// Stylesheets: the files it was made from and the SHA-256 of each
+    /// (a session reuses it while they all read the same).
+    inputs: Vec<(PathBuf, [u8; 32])>,
 }
 
 impl Output {
@@ -1079,6 +1085,7 @@ impl Output {
             source: None,
             bare: Vec::new(),
             map: None,
+            inputs: Vec::new(),
         }
     }
 }
@@ -1106,14 +1113,20 @@ fn compile_one(
             );
         }
     };
-    // A stylesheet's output also depends on the files it @imports, which
-    // lightningcss reads itself: it is always compiled.
-    let Some(session) = session.filter(|_| src.kind != Kind::Css) else {
+    let Some(session) = session else {
         return compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
     };
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     if let Some(hit) = session.cached(src, &digest) {
-        return hit;
+        // A stylesheet is also made of the files it @imports (read by
+        // lightningcss): each must still read the same.
+        let current = |(path, d): &(PathBuf, [u8; 32])| {
+            std::fs::read(path).is_ok_and(|b| <[u8; 32]>::from(sha2::Sha256::digest(&b)) == *d)
+        };
+        let inputs = hit.0.as_ref().map_or(&[][..], |o| &o.inputs[..]);
+        if src.kind != Kind::Css || (!inputs.is_empty() && inputs.iter().all(current)) {
+            return hit;
+        }
     }
     let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
     session.store(src, digest, &compiled);
@@ -1150,6 +1163,7 @@ fn compile_bytes(
             source: Some(Arc::from(text)),
             bare: o.bare,
             map: o.map,
+            inputs: Vec::new(),
         }),
         Kind::Css => css::compile(&src.logical, text, css_scope, css_opts).map(|o| {
             warnings = o.warnings;
@@ -1159,6 +1173,7 @@ fn compile_bytes(
                 source: Some(o.source),
                 bare: Vec::new(),
                 map: o.map,
+                inputs: o.inputs,
             }
         }),
         Kind::Html => html::compile(&src.logical, &shown, text, css_opts).map(|o| {
@@ -1169,6 +1184,7 @@ fn compile_bytes(
                 source: Some(Arc::from(text)),
                 bare: Vec::new(),
                 map: None,
+                inputs: Vec::new(),
             }
         }),
         Kind::Static => Ok(Output::plain(bytes.clone())),

@@ -1836,3 +1836,43 @@ fn borrowed_name(files: &[PathBuf], this: &Path, text: &str) -> Option<String> {
     }
     None
 }
+
+/// A stylesheet is reused only while every file it `@import`s reads the
+/// same: editing only the partial rebuilds the stylesheets that import it.
+#[test]
+fn editing_an_imported_partial_rebuilds_its_importers() {
+    let p = app_project();
+    p.write(
+        "src/other.css",
+        "@import \"./css/_partial.css\";\n.other { color: blue; }\n",
+    );
+    let mut w = Watch::start(&p, ENTRY);
+    let first = w.initial_end();
+    w.assert_good(&p, &first);
+    let end = w.change(
+        || {
+            p.write("src/css/_partial.css", ".partial { color: green; }\n");
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    let changed: BTreeSet<&str> = end["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for name in ["css/_partial.css", "other.css", "app.css"] {
+        assert!(changed.contains(name), "{name} not rebuilt: {end}");
+    }
+    let m = read_manifest(&w.out_path());
+    let css = fs::read_to_string(
+        w.out_path()
+            .join(m["assets"]["other.css"]["file"].as_str().unwrap()),
+    )
+    .unwrap();
+    assert!(
+        css.contains("green"),
+        "other.css kept the old partial:\n{css}"
+    );
+}

@@ -8,7 +8,7 @@
 use std::sync::{Arc, RwLock};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lightningcss::bundler::{
     BundleErrorKind, Bundler, FileProvider, ResolveResult, SourceProvider,
@@ -49,6 +49,9 @@ pub struct CssOutput {
     pub source: Arc<str>,
     /// Source map of `code` (columns in UTF-16 units), when asked for.
     pub map: Option<crate::sourcemap::Map>,
+    /// Every file the output was made from (the stylesheet and what it
+    /// `@import`s), with the SHA-256 of the bytes that were read.
+    pub inputs: Vec<(PathBuf, [u8; 32])>,
 }
 
 /// Where the stylesheets of a build live, for resolving `@import`.
@@ -244,6 +247,18 @@ pub fn compile(
         }
     };
     drop(bundler);
+    let inputs = sheet
+        .sources
+        .iter()
+        .map(|file| {
+            use sha2::Digest as _;
+            let text = provider.files.read(Path::new(file)).unwrap_or_default();
+            (
+                PathBuf::from(file),
+                sha2::Sha256::digest(text.as_bytes()).into(),
+            )
+        })
+        .collect();
     if opts.source_map {
         for (i, file) in sheet.sources.iter().enumerate() {
             let index = sm.add_source(file) as usize;
@@ -363,6 +378,7 @@ pub fn compile(
                 refs: found,
                 source,
                 map,
+                inputs,
             })
         }
         Err(e) => {
