@@ -134,6 +134,8 @@ pub fn exit_code(diags: &[Diagnostic]) -> u8 {
 #[derive(Default)]
 pub struct Session {
     files: Mutex<std::collections::HashMap<PathBuf, CachedFile>>,
+    /// Files read before, by metadata: their digest without a read.
+    stamps: Mutex<std::collections::HashMap<PathBuf, (crate::bundle::Stamp, [u8; 32])>>,
     bundle: crate::bundle::Cache,
     /// Held while a release is written and pruned. A signal handler takes
     /// it before exiting, so the process never stops halfway through a
@@ -149,11 +151,48 @@ struct CachedFile {
 }
 
 impl Session {
-    fn cached(&self, src: &Source, digest: &[u8; 32]) -> Option<Compiled> {
-        let files = self.files.lock().ok()?;
-        let c = files.get(&src.path)?;
-        (c.digest == *digest && c.logical == src.logical && c.kind == src.kind)
-            .then(|| c.compiled.clone())
+    /// The compiled result of `src` with these bytes, if it is still what
+    /// a compile would give: for a stylesheet, every file it `@import`s
+    /// (read by lightningcss) must still read the same.
+    fn reusable(&self, src: &Source, digest: &[u8; 32]) -> Option<Compiled> {
+        let hit = {
+            let files = self.files.lock().ok()?;
+            let c = files.get(&src.path)?;
+            (c.digest == *digest && c.logical == src.logical && c.kind == src.kind)
+                .then(|| c.compiled.clone())?
+        };
+        if src.kind != Kind::Css {
+            return Some(hit);
+        }
+        let inputs = hit.0.as_ref().map_or(&[][..], |o| &o.inputs[..]);
+        let current = |(path, d): &(PathBuf, [u8; 32])| self.digest(path).as_ref() == Some(d);
+        (!inputs.is_empty() && inputs.iter().all(current)).then_some(hit)
+    }
+
+    /// The digest of `path` recorded with a stamp that still matches.
+    fn unchanged_digest(&self, path: &Path) -> Option<[u8; 32]> {
+        let now = crate::bundle::Stamp::of(path)?;
+        let stamps = self.stamps.lock().ok()?;
+        let (stamp, digest) = stamps.get(path)?;
+        (*stamp == now).then_some(*digest)
+    }
+
+    fn remember(&self, path: &Path, stamp: Option<crate::bundle::Stamp>, digest: [u8; 32]) {
+        if let (Some(stamp), Ok(mut stamps)) = (stamp, self.stamps.lock()) {
+            stamps.insert(path.to_path_buf(), (stamp, digest));
+        }
+    }
+
+    /// The SHA-256 of `path` now: by its stamp, else read and hashed.
+    fn digest(&self, path: &Path) -> Option<[u8; 32]> {
+        if let Some(d) = self.unchanged_digest(path) {
+            return Some(d);
+        }
+        let stamp = crate::bundle::Stamp::of(path);
+        let bytes = std::fs::read(path).ok()?;
+        let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        self.remember(path, stamp, digest);
+        Some(digest)
     }
 
     fn store(&self, src: &Source, digest: [u8; 32], compiled: &Compiled) {
@@ -175,6 +214,9 @@ impl Session {
         if let Ok(mut files) = self.files.lock() {
             files.clear();
         }
+        if let Ok(mut stamps) = self.stamps.lock() {
+            stamps.clear();
+        }
         self.bundle.clear();
     }
 
@@ -184,6 +226,9 @@ impl Session {
             sources.iter().map(|s| s.path.as_path()).collect();
         if let Ok(mut files) = self.files.lock() {
             files.retain(|p, _| live.contains(p.as_path()));
+        }
+        if let Ok(mut stamps) = self.stamps.lock() {
+            stamps.retain(|p, _| live.contains(p.as_path()));
         }
     }
 }
@@ -1101,32 +1146,36 @@ fn compile_one(
     session: Option<&Session>,
 ) -> Compiled {
     let shown = cfg.display_path(&src.path);
-    let bytes = match std::fs::read(&src.path) {
-        Ok(b) => b,
-        Err(e) => {
-            return (
-                Err(vec![
-                    Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
-                        .with_file(shown),
-                ]),
-                Vec::new(),
-            );
-        }
+    let read_error = |e: std::io::Error| {
+        (
+            Err(vec![
+                Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
+                    .with_file(shown.clone()),
+            ]),
+            Vec::new(),
+        )
     };
     let Some(session) = session else {
-        return compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
+        return match std::fs::read(&src.path) {
+            Ok(bytes) => compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope),
+            Err(e) => read_error(e),
+        };
+    };
+    // Unchanged since the last build by its metadata: not even read.
+    if let Some(digest) = session.unchanged_digest(&src.path)
+        && let Some(hit) = session.reusable(src, &digest)
+    {
+        return hit;
+    }
+    let stamp = crate::bundle::Stamp::of(&src.path);
+    let bytes = match std::fs::read(&src.path) {
+        Ok(b) => b,
+        Err(e) => return read_error(e),
     };
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
-    if let Some(hit) = session.cached(src, &digest) {
-        // A stylesheet is also made of the files it @imports (read by
-        // lightningcss): each must still read the same.
-        let current = |(path, d): &(PathBuf, [u8; 32])| {
-            std::fs::read(path).is_ok_and(|b| <[u8; 32]>::from(sha2::Sha256::digest(&b)) == *d)
-        };
-        let inputs = hit.0.as_ref().map_or(&[][..], |o| &o.inputs[..]);
-        if src.kind != Kind::Css || (!inputs.is_empty() && inputs.iter().all(current)) {
-            return hit;
-        }
+    session.remember(&src.path, stamp, digest);
+    if let Some(hit) = session.reusable(src, &digest) {
+        return hit;
     }
     let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
     session.store(src, digest, &compiled);

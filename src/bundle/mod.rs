@@ -116,9 +116,50 @@ pub struct Cache {
 
 struct Cached {
     digest: [u8; 32],
+    /// The file's metadata when it was read, if trustworthy (see `Stamp`).
+    stamp: Option<Stamp>,
     node_mode: bool,
     loaded: (module::Js, Vec<module::Record>),
     generation: u64,
+}
+
+/// A file's metadata, standing in for its bytes between builds of a
+/// session, as with make, cargo and git: size, inode and nanosecond mtime
+/// and ctime (which no user can set back). Like git's "racily clean" rule,
+/// a stamp taken within `RACY` of the file's last change is not trusted,
+/// since a second write in the same timestamp tick would leave it equal;
+/// such a file is read and hashed again next time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    len: u64,
+    ino: u64,
+    dev: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+const RACY: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl Stamp {
+    /// The stamp of `path` now, if it can be trusted later.
+    pub(crate) fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt as _;
+        let m = std::fs::metadata(path).ok()?;
+        let stamp = Stamp {
+            len: m.len(),
+            ino: m.ino(),
+            dev: m.dev(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        };
+        let (secs, nanos) = stamp.ctime.max(stamp.mtime);
+        let changed = std::time::UNIX_EPOCH
+            + std::time::Duration::new(u64::try_from(secs).ok()?, u32::try_from(nanos).ok()?);
+        let settled = std::time::SystemTime::now()
+            .duration_since(changed)
+            .is_ok_and(|age| age > RACY);
+        settled.then_some(stamp)
+    }
 }
 
 type LoadResult = Result<(module::Js, Vec<module::Record>), Vec<Diagnostic>>;
@@ -126,10 +167,24 @@ type LoadResult = Result<(module::Js, Vec<module::Record>), Vec<Diagnostic>>;
 impl Cache {
     /// The cached load of `path` with these bytes, else `load()`'s result
     /// (kept when it succeeded).
+    /// The cached load of `path` when its stamp says it did not change.
+    fn unchanged(&self, path: &Path, node_mode: bool) -> Option<(module::Js, Vec<module::Record>)> {
+        let now = Stamp::of(path)?;
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let mut m = self.modules.lock().ok()?;
+        let c = m.get_mut(path)?;
+        if c.stamp != Some(now) || c.node_mode != node_mode {
+            return None;
+        }
+        c.generation = generation;
+        Some(c.loaded.clone())
+    }
+
     fn load(
         &self,
         path: &Path,
         bytes: &[u8],
+        stamp: Option<Stamp>,
         node_mode: bool,
         load: impl FnOnce() -> LoadResult,
     ) -> LoadResult {
@@ -142,6 +197,7 @@ impl Cache {
             && c.node_mode == node_mode
         {
             c.generation = generation;
+            c.stamp = stamp;
             return Ok(c.loaded.clone());
         }
         let result = load();
@@ -152,6 +208,7 @@ impl Cache {
                 path.to_path_buf(),
                 Cached {
                     digest,
+                    stamp,
                     node_mode,
                     loaded: loaded.clone(),
                     generation,
@@ -423,54 +480,12 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
             errors: Vec::new(),
         };
     };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(vec![
-                Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
-                    .with_file(shown),
-            ]);
-        }
-    };
-    let text = match crate::pipeline::utf8_text(&bytes, &shown) {
-        Ok(t) => t,
-        Err(d) => return fail(vec![d]),
-    };
-    let js_text: std::borrow::Cow<'_, str> = if ext == ".json" {
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
-            let source: Arc<str> = Arc::from(text);
-            return fail(vec![
-                Diagnostic::error("JSON_PARSE", Category::Input, format!("invalid JSON: {e}"))
-                    .with_label(Label::at_line_col_utf16(
-                        shown,
-                        source,
-                        e.line(),
-                        e.column(),
-                    )),
-            ]);
-        }
-        format!("export default {text}\n;").into()
-    } else {
-        text.into()
-    };
     let node_mode = module::is_node_mode(path, kind, ctx.packages);
-    let load = || {
-        crate::pipeline::guarded(&shown, "swc", || {
-            module::load_js(
-                &name,
-                &shown,
-                &js_text,
-                kind,
-                ctx.js_opts,
-                ctx.defines,
-                node_mode,
-                ext == ".json",
-            )
-        })
-    };
-    let loaded = match ctx.cache {
-        Some(c) => c.load(path, &bytes, node_mode, load),
-        None => load(),
+    // A session trusts a file it read before whose metadata is unchanged
+    // (see `Stamp`): no read, no hash, no parse.
+    let loaded = match ctx.cache.and_then(|c| c.unchanged(path, node_mode)) {
+        Some(l) => Ok(l),
+        None => read_and_load(ctx, path, &name, &shown, kind, &ext, node_mode),
     };
     let (js, mut records) = match loaded {
         Ok(r) => r,
@@ -539,6 +554,62 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
     }
 }
 
+/// Reads and loads one JS (or JSON) module, through the session's cache
+/// when there is one.
+fn read_and_load(
+    ctx: &Ctx<'_>,
+    path: &Path,
+    name: &str,
+    shown: &str,
+    kind: JsKind,
+    ext: &str,
+    node_mode: bool,
+) -> LoadResult {
+    let stamp = ctx.cache.and_then(|_| Stamp::of(path));
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![
+            Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
+                .with_file(shown),
+        ]
+    })?;
+    let text = crate::pipeline::utf8_text(&bytes, shown).map_err(|d| vec![d])?;
+    let js_text: std::borrow::Cow<'_, str> = if ext == ".json" {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+            let source: Arc<str> = Arc::from(text);
+            return Err(vec![
+                Diagnostic::error("JSON_PARSE", Category::Input, format!("invalid JSON: {e}"))
+                    .with_label(Label::at_line_col_utf16(
+                        shown,
+                        source,
+                        e.line(),
+                        e.column(),
+                    )),
+            ]);
+        }
+        format!("export default {text}\n;").into()
+    } else {
+        text.into()
+    };
+    let load = || {
+        crate::pipeline::guarded(shown, "swc", || {
+            module::load_js(
+                name,
+                shown,
+                &js_text,
+                kind,
+                ctx.js_opts,
+                ctx.defines,
+                node_mode,
+                ext == ".json",
+            )
+        })
+    };
+    match ctx.cache {
+        Some(c) => c.load(path, &bytes, stamp, node_mode, load),
+        None => load(),
+    }
+}
+
 /// Bundles the entries (sources of kind JS, in config order).
 pub fn bundle(
     cfg: &Config,
@@ -602,6 +673,7 @@ pub fn bundle(
         Some(c) => c.load(
             Path::new(RUNTIME_NAME),
             RUNTIME.as_bytes(),
+            None,
             false,
             load_runtime,
         ),
@@ -1164,4 +1236,26 @@ pub fn bundle(
         package_files,
         modules: paths,
     })
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::Stamp;
+
+    #[test]
+    fn a_stamp_is_trusted_only_once_the_file_has_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.js");
+        std::fs::write(&f, "export const a = 1;\n").unwrap();
+        // Just written: a second write in the same tick could look equal.
+        assert_eq!(Stamp::of(&f), None);
+        std::thread::sleep(super::RACY + std::time::Duration::from_millis(50));
+        let settled = Stamp::of(&f).expect("settled");
+        assert_eq!(Stamp::of(&f), Some(settled));
+        // Same size, new bytes: no longer the same stamp.
+        std::fs::write(&f, "export const a = 2;\n").unwrap();
+        assert_ne!(Stamp::of(&f), Some(settled));
+        std::thread::sleep(super::RACY + std::time::Duration::from_millis(50));
+        assert!(Stamp::of(&f).is_some_and(|s| s != settled));
+    }
 }
