@@ -1876,3 +1876,48 @@ fn editing_an_imported_partial_rebuilds_its_importers() {
         "other.css kept the old partial:\n{css}"
     );
 }
+
+/// A config file broken while watching is a failed build: the release and
+/// the settings in force stay, the error names the key, and fixing the file
+/// rebuilds with the new settings.
+#[test]
+fn a_broken_config_keeps_the_release_until_it_is_fixed() {
+    let p = app_project();
+    let mut w = Watch::start(&p, ENTRY);
+    let first = w.initial_end();
+    w.assert_good(&p, &first);
+    let before = read_tree(&w.out_path());
+
+    let end = w.change(
+        || {
+            p.write("prebake.toml", "hash-length = \"long\"\n");
+        },
+        T,
+    );
+    assert_eq!(end["ok"], false, "{end}");
+    let text = end["diagnostics"].to_string();
+    assert!(
+        text.contains("hash-length"),
+        "the error does not name the key: {end}"
+    );
+    assert_eq!(
+        read_tree(&w.out_path()),
+        before,
+        "a failed config reload touched the release"
+    );
+    w.assert_running();
+
+    let end = w.change(
+        || {
+            p.write("prebake.toml", "hash-length = 20\n");
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    let m = read_manifest(&w.out_path());
+    let file = m["assets"]["app.ts"]["file"].as_str().unwrap();
+    assert!(
+        file.len() == "app-".len() + 20 + ".js".len(),
+        "the fixed config is not in force: {file}"
+    );
+}
