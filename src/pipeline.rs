@@ -134,6 +134,9 @@ pub fn exit_code(diags: &[Diagnostic]) -> u8 {
 #[derive(Default)]
 pub struct Session {
     files: Mutex<std::collections::HashMap<PathBuf, CachedFile>>,
+    /// Finished outputs by logical name: the key they were made under,
+    /// the output and its integrity.
+    finished: Mutex<std::collections::HashMap<String, Memo>>,
     /// Files read before, by metadata: their digest without a read.
     stamps: Mutex<std::collections::HashMap<PathBuf, (crate::bundle::Stamp, [u8; 32])>>,
     bundle: crate::bundle::Cache,
@@ -142,6 +145,9 @@ pub struct Session {
     /// publish (anything before it writes nothing).
     pub publishing: Mutex<()>,
 }
+
+/// A finished output, the key it was made under, and its integrity.
+type Memo = ([u8; 32], Finished, String);
 
 struct CachedFile {
     digest: [u8; 32],
@@ -167,6 +173,21 @@ impl Session {
         let inputs = hit.0.as_ref().map_or(&[][..], |o| &o.inputs[..]);
         let current = |(path, d): &(PathBuf, [u8; 32])| self.digest(path).as_ref() == Some(d);
         (!inputs.is_empty() && inputs.iter().all(current)).then_some(hit)
+    }
+
+    fn finished(&self, logical: &str, key: &[u8; 32]) -> Option<(Finished, String)> {
+        let memo = self.finished.lock().ok()?;
+        let (k, done, integrity) = memo.get(logical)?;
+        (k == key).then(|| (done.clone(), integrity.clone()))
+    }
+
+    fn keep_finished(&self, logical: &str, key: [u8; 32], done: &Finished, integrity: &str) {
+        if let Ok(mut memo) = self.finished.lock() {
+            memo.insert(
+                logical.to_string(),
+                (key, done.clone(), integrity.to_string()),
+            );
+        }
     }
 
     /// The digest of `path` recorded with a stamp that still matches.
@@ -216,6 +237,9 @@ impl Session {
         }
         if let Ok(mut stamps) = self.stamps.lock() {
             stamps.clear();
+        }
+        if let Ok(mut memo) = self.finished.lock() {
+            memo.clear();
         }
         self.bundle.clear();
     }
@@ -450,6 +474,7 @@ fn run(
             bare: Vec::new(),
             map: c.map,
             inputs: Vec::new(),
+            identity: c.identity,
         }));
     }
     let mut links = resolve_references(cfg, &sources, &outputs, &mut out.diagnostics);
@@ -617,6 +642,24 @@ fn run(
         order.sort_by_key(|&i| sources[i].kind == Kind::Html);
         for i in order {
             let Some(o) = outputs[i].take() else { continue };
+            // A session reuses a finished output made from the same things
+            // and linking to the same names (not in a cycle, whose names
+            // depend on each other).
+            let memo = session
+                .filter(|_| !cyclic)
+                .zip(o.identity)
+                .map(|(_, id)| memo_key(&id, &links[i], &names, &integrities));
+            let reused = session
+                .zip(memo.as_ref())
+                .and_then(|(s, k)| s.finished(&sources[i].logical, k));
+            if let Some((done, integrity)) = reused.clone()
+                && !check_cache()
+            {
+                names[i].clone_from(&done.file);
+                integrities[i] = Some(integrity);
+                finished[i] = Some(done);
+                continue;
+            }
             let (bytes, map) = match rewrite(
                 cfg,
                 &sources[i],
@@ -638,11 +681,27 @@ fn run(
                 let hash = fingerprint::sha256_hex(&bytes);
                 names[i] = fingerprint::output_name(cfg, &sources[i], &hash[..cfg.hash_length]);
             }
-            finished[i] = Some(Finished {
+            let done = Finished {
                 file: names[i].clone(),
                 bytes,
                 map,
-            });
+            };
+            if let Some((old, _)) = &reused
+                && old != &done
+            {
+                out.diagnostics.push(Diagnostic::error(
+                    "INTERNAL",
+                    Category::Internal,
+                    format!(
+                        "{}: a reused output differs from a fresh one",
+                        sources[i].logical
+                    ),
+                ));
+            }
+            if let (Some(s), Some(k), Some(integrity)) = (session, memo, &integrities[i]) {
+                s.keep_finished(&sources[i].logical, k, &done, integrity);
+            }
+            finished[i] = Some(done);
         }
     }
     if out.has_errors() {
@@ -906,6 +965,44 @@ fn rewrite(
     Ok((text.into_bytes(), map))
 }
 
+/// What a finished output depends on besides its identity: the name (and,
+/// for pages, the integrity) each of its placeholders becomes.
+fn memo_key(
+    identity: &[u8; 32],
+    links: &[(String, Link)],
+    names: &[String],
+    integrities: &[Option<String>],
+) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update(identity);
+    for (placeholder, link) in links {
+        h.update(placeholder.as_bytes());
+        h.update([0]);
+        match link {
+            Link::Keep(url) => h.update(url.as_bytes()),
+            Link::To(j, suffix) => {
+                h.update(names[*j].as_bytes());
+                h.update([1]);
+                h.update(suffix.as_bytes());
+            }
+            Link::Base(j) => h.update(names[*j].as_bytes()),
+        }
+        h.update([0]);
+        if let Some(j) = link.target() {
+            h.update(integrities[j].as_deref().unwrap_or("").as_bytes());
+        }
+        h.update([0]);
+    }
+    h.finalize().into()
+}
+
+/// `PREBAKE_CHECK_CACHE=1`: whatever a session would reuse is made again
+/// and compared (the watch tests run with it).
+pub(crate) fn check_cache() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PREBAKE_CHECK_CACHE").is_some())
+}
+
 /// What the manifest says of a chunk: indices of chunks, and asset paths.
 struct ChunkMeta {
     imports: Vec<usize>,
@@ -959,6 +1056,7 @@ fn bundle_entries(
 }
 
 /// A file's final name and bytes, and its map file (name and bytes).
+#[derive(Clone, PartialEq)]
 struct Finished {
     file: String,
     bytes: Vec<u8>,
@@ -1120,6 +1218,10 @@ struct Output {
     /// Stylesheets: the files it was made from and the SHA-256 of each
     /// (a session reuses it while they all read the same).
     inputs: Vec<(PathBuf, [u8; 32])>,
+    /// In a session: a digest of everything `bytes` and `map` were made
+    /// from, so the finished output can be reused while it and the names
+    /// it links to are unchanged.
+    identity: Option<[u8; 32]>,
 }
 
 impl Output {
@@ -1131,6 +1233,7 @@ impl Output {
             bare: Vec::new(),
             map: None,
             inputs: Vec::new(),
+            identity: None,
         }
     }
 }
@@ -1165,7 +1268,7 @@ fn compile_one(
     if let Some(digest) = session.unchanged_digest(&src.path)
         && let Some(hit) = session.reusable(src, &digest)
     {
-        return hit;
+        return with_identity(hit, src, &digest);
     }
     let stamp = crate::bundle::Stamp::of(&src.path);
     let bytes = match std::fs::read(&src.path) {
@@ -1175,11 +1278,30 @@ fn compile_one(
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     session.remember(&src.path, stamp, digest);
     if let Some(hit) = session.reusable(src, &digest) {
-        return hit;
+        return with_identity(hit, src, &digest);
     }
     let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
     session.store(src, digest, &compiled);
-    compiled
+    with_identity(compiled, src, &digest)
+}
+
+/// Gives a session's compiled output its identity: the source's bytes,
+/// name and kind, and the files a stylesheet `@import`ed.
+fn with_identity(mut c: Compiled, src: &Source, digest: &[u8; 32]) -> Compiled {
+    if let Ok(o) = &mut c.0 {
+        let mut h = sha2::Sha256::new();
+        h.update(digest);
+        h.update(src.logical.as_bytes());
+        h.update([0]);
+        h.update(format!("{:?}", src.kind).as_bytes());
+        for (path, d) in &o.inputs {
+            h.update(path.as_os_str().as_encoded_bytes());
+            h.update([0]);
+            h.update(d);
+        }
+        o.identity = Some(h.finalize().into());
+    }
+    c
 }
 
 fn compile_bytes(
@@ -1213,6 +1335,7 @@ fn compile_bytes(
             bare: o.bare,
             map: o.map,
             inputs: Vec::new(),
+            identity: None,
         }),
         Kind::Css => css::compile(&src.logical, text, css_scope, css_opts).map(|o| {
             warnings = o.warnings;
@@ -1223,6 +1346,7 @@ fn compile_bytes(
                 bare: Vec::new(),
                 map: o.map,
                 inputs: o.inputs,
+                identity: None,
             }
         }),
         Kind::Html => html::compile(&src.logical, &shown, text, css_opts).map(|o| {
@@ -1234,6 +1358,7 @@ fn compile_bytes(
                 bare: Vec::new(),
                 map: None,
                 inputs: Vec::new(),
+                identity: None,
             }
         }),
         Kind::Static => Ok(Output::plain(bytes.clone())),

@@ -1921,3 +1921,38 @@ fn a_broken_config_keeps_the_release_until_it_is_fixed() {
         "the fixed config is not in force: {file}"
     );
 }
+
+/// An output whose own code is unchanged is still rebuilt when a file it
+/// links to gets a new name: a stylesheet when only its image changes, an
+/// entry chunk when only the chunk it imports changes.
+#[test]
+fn an_unchanged_output_follows_the_new_names_of_what_it_links_to() {
+    let p = app_project();
+    p.write(
+        "src/app.ts",
+        "import { a } from \"./lib/a.ts\";\nimport \"./style.css\";\nconsole.log(a(1));\nexport const later = () => import(\"./lazy.ts\");\n",
+    );
+    p.write("src/lazy.ts", "export const lazy = \"one\";\n");
+    let mut w = Watch::start(&p, ENTRY);
+    let first = w.initial_end();
+    w.assert_good(&p, &first);
+    let end = w.change(
+        || {
+            p.write("src/img/x.png", b"\x89PNG another image\n");
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    let end = w.change(
+        || {
+            p.write("src/lazy.ts", "export const lazy = \"two\";\n");
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    let changed = end["changed"].to_string();
+    assert!(
+        changed.contains("\"app.ts\""),
+        "the entry did not follow its chunk: {end}"
+    );
+}

@@ -61,6 +61,9 @@ pub struct Chunk {
     /// Manifest key: an entry's own logical name, `_chunks/<name>.js` for
     /// shared chunks, `<entry>.css` for an entry's stylesheet.
     pub logical: String,
+    /// In a session: a digest of everything the chunk's code and map were
+    /// made from (see the pipeline's finished-output reuse).
+    pub identity: Option<[u8; 32]>,
     pub css: bool,
     pub code: String,
     pub map: Option<Map>,
@@ -279,13 +282,6 @@ impl Cache {
             m.retain(|_, c| c.generation == generation);
         }
     }
-}
-
-/// `PREBAKE_CHECK_CACHE=1`: every module the emit cache would reuse is
-/// emitted again and compared (for tests of `prebake watch`).
-fn check_cache() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("PREBAKE_CHECK_CACHE").is_some())
 }
 
 /// Prints how long each bundling phase took when `PREBAKE_TIMINGS` is set
@@ -803,6 +799,9 @@ pub fn bundle(
         url: &url_ph,
         chunk: &entry_chunk_ph,
     };
+    // Each module's emit key (in a session), for its chunk's identity.
+    let emit_keys: std::sync::Mutex<HashMap<ModuleId, [u8; 32]>> =
+        std::sync::Mutex::new(HashMap::new());
     let results: Vec<(ModuleId, Result<emit::Emitted, Vec<Diagnostic>>)> = jobs
         .into_par_iter()
         .map(|(i, js, name)| {
@@ -826,13 +825,16 @@ pub fn bundle(
                 plan.fingerprint(&linked.names, &mut h);
                 <[u8; 32]>::from(h.finalize())
             });
+            if let (Some(k), Ok(mut keys)) = (key, emit_keys.lock()) {
+                keys.insert(i, k);
+            }
             let hit = cache
                 .zip(key.as_ref())
                 .and_then(|(c, k)| c.emitted(&modules[i].path, k));
             // PREBAKE_CHECK_CACHE=1 (the watch tests): emit anyway, and a
             // reused module that differs from a fresh one is a bug.
             if let Some(e) = hit {
-                if !check_cache() {
+                if !crate::pipeline::check_cache() {
                     return (i, Ok(e));
                 }
                 let fresh = plan.map(|plan| {
@@ -1018,8 +1020,27 @@ pub fn bundle(
         }
         links.sort_by(|a, b| a.0.cmp(&b.0));
         links.dedup_by(|a, b| a.0 == b.0);
+        // In a session: the chunk's text (placeholders and all), what it
+        // links to, and its modules' emit keys, which stand for their maps.
+        let identity = cache.and_then(|_| {
+            use sha2::Digest as _;
+            let keys = emit_keys.lock().ok()?;
+            let mut h = sha2::Sha256::new();
+            h.update(logicals[c].as_bytes());
+            h.update([0]);
+            h.update(text.code.as_bytes());
+            for m in &plan.modules {
+                h.update(keys.get(m)?);
+            }
+            for (placeholder, link) in &links {
+                h.update(placeholder.as_bytes());
+                h.update(format!("{link:?}").as_bytes());
+            }
+            Some(<[u8; 32]>::from(h.finalize()))
+        });
         chunks.push(Chunk {
             logical: logicals[c].clone(),
+            identity,
             css: false,
             code: text.code,
             map: text.map,
@@ -1183,6 +1204,7 @@ pub fn bundle(
         }
         let idx = chunks.len();
         chunks.push(Chunk {
+            identity: None,
             logical: name,
             css: true,
             code,
