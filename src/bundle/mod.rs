@@ -203,7 +203,10 @@ impl Cache {
             c.stamp = stamp;
             return Ok(c.loaded.clone());
         }
-        let result = load();
+        let mut result = load();
+        if let Ok((js, _)) = &mut result {
+            js.digest = digest;
+        }
         if let Ok(loaded) = &result
             && let Ok(mut m) = self.modules.lock()
         {
@@ -811,8 +814,8 @@ pub fn bundle(
             let key = cache.zip(plan).map(|(_, plan)| {
                 use sha2::Digest as _;
                 let mut h = sha2::Sha256::new();
-                h.update(js.source.as_bytes());
-                h.update([0]);
+                h.update(js.digest);
+                h.update([u8::from(js.node_mode), u8::from(js.json)]);
                 h.update(i.to_le_bytes());
                 h.update([u8::from(format == OutFormat::Iife)]);
                 h.update(tag.as_bytes());

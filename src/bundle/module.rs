@@ -168,6 +168,9 @@ pub struct Js {
     /// A JSON file: an ES module with only a default export, whose value
     /// `require()` returns.
     pub json: bool,
+    /// SHA-256 of the file's bytes, set by a session's cache (zero
+    /// otherwise): what the module was made from, for its emit key.
+    pub digest: [u8; 32],
 }
 
 impl std::fmt::Debug for Js {
@@ -359,6 +362,7 @@ pub fn load_js(
             is_ts,
             node_mode,
             json,
+            digest: [0; 32],
         },
         records,
     ))
