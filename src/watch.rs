@@ -357,11 +357,16 @@ impl Loop<'_> {
         classify(&self.cfg, &self.external, path)
     }
 
-    /// Watches every directory of the root (again), and the config file's
-    /// directory.
+    /// Watches every directory of the root (again), the root's parent, and
+    /// the config file's directory.
     fn watch_all(&mut self) {
         let root = self.cfg.root.clone();
         self.watch_tree(&root);
+        // The root's own directory, so a root deleted and made again (a
+        // checkout, a generator) is seen.
+        if let Some(parent) = root.parent() {
+            self.watch_dir(parent);
+        }
         if let Some(dir) = self
             .cfg
             .config_file

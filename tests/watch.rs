@@ -1956,3 +1956,40 @@ fn an_unchanged_output_follows_the_new_names_of_what_it_links_to() {
         "the entry did not follow its chunk: {end}"
     );
 }
+
+/// The whole root deleted (the build fails, the release stays) and made
+/// again: the watch sees it come back and builds it.
+#[test]
+fn a_root_deleted_and_made_again_is_built() {
+    let p = app_project();
+    // No config file, whose directory (the root's parent here) would be
+    // watched anyway.
+    fs::remove_file(p.path().join("prebake.toml")).unwrap();
+    let mut w = Watch::start(&p, &["--entry", "app.ts", "--no-config"]);
+    let first = w.initial_end();
+    w.assert_good(&p, &first);
+    let before = read_tree(&w.out_path());
+    let saved = tempfile::tempdir().unwrap();
+    common::copy_tree(&p.path().join("src"), saved.path());
+    let end = w.change(
+        || {
+            fs::remove_dir_all(p.path().join("src")).unwrap();
+        },
+        T,
+    );
+    assert_eq!(end["ok"], false, "{end}");
+    assert_eq!(
+        read_tree(&w.out_path()),
+        before,
+        "a failed build touched the release"
+    );
+    let end = w.change(
+        || {
+            common::copy_tree(saved.path(), &p.path().join("src"));
+            p.write("src/lib/b.ts", "export const b: string = \"back\";\n");
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    w.assert_running();
+}
