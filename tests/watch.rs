@@ -111,6 +111,15 @@ impl Watch {
         Watch::start_in(p, "src", "out", extra)
     }
 
+    /// [`Watch::start`], then the first build: it succeeded and equals a
+    /// clean build.
+    fn start_good(p: &Project, extra: &[&str]) -> Watch {
+        let mut w = Watch::start(p, extra);
+        let first = w.initial_end();
+        w.assert_good(p, &first);
+        w
+    }
+
     /// The same with another root and out dir.
     fn start_in(p: &Project, root: &str, out: &str, extra: &[&str]) -> Watch {
         let _queue = inotify_lock();
@@ -187,6 +196,16 @@ impl Watch {
 
     fn out_path(&self) -> PathBuf {
         self.dir.join(&self.out)
+    }
+
+    /// The manifest entry of `logical` and the text of its file.
+    fn output(&self, logical: &str) -> (Value, String) {
+        let entry = read_manifest(&self.out_path())["assets"][logical].clone();
+        let file = entry["file"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{logical} is not in the manifest"));
+        let text = fs::read_to_string(self.out_path().join(file)).unwrap();
+        (entry, text)
     }
 
     fn stderr_text(&self) -> String {
@@ -645,9 +664,7 @@ fn app_project() -> Project {
 #[test]
 fn t24_watch_equals_clean_through_an_edit_session() {
     let p = app_project();
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
 
     // An edit.
     let end = w.change(
@@ -774,9 +791,7 @@ fn t24_watch_equals_clean_through_an_edit_session() {
 #[test]
 fn t25_a_broken_file_keeps_the_last_good_release() {
     let p = app_project();
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
     let good = read_tree(&w.out_path());
 
     for round in 0..2 {
@@ -860,9 +875,7 @@ fn assert_no_byproducts(out: &Path) {
 #[test]
 fn t26_editor_save_patterns_equal_clean() {
     let p = app_project();
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
     let src = p.path().join("src");
     let app = src.join("app.ts");
     let body = |v: u32| {
@@ -1041,9 +1054,7 @@ fn t27_bulk_changes_converge_to_clean() {
     git(&p, &["commit", "-q", "-a", "-m", "other"]);
     git(&p, &["checkout", "-q", "main"]);
 
-    let mut w = Watch::start(&p, &[]);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, &[]);
 
     let mark = w.mark();
     let t0 = Instant::now();
@@ -1505,9 +1516,7 @@ fn t32_symlinks_in_sources() {
 fn t15_sigterm_and_sigint_when_idle_exit_within_1s() {
     for sig in ["TERM", "INT"] {
         let p = app_project();
-        let mut w = Watch::start(&p, ENTRY);
-        let first = w.initial_end();
-        w.assert_good(&p, &first);
+        let mut w = Watch::start_good(&p, ENTRY);
         let kids = children_of(w.pid);
         assert!(kids.is_empty(), "prebake runs child processes: {kids:?}");
 
@@ -1640,12 +1649,6 @@ fn t15_sigterm_as_pid_1_exits_within_1s() {
 #[test]
 fn dev_profile_by_default_and_release_on_request() {
     let p = app_project();
-    let app_js = |w: &Watch| -> (Value, String) {
-        let m = read_manifest(&w.out_path());
-        let entry = m["assets"]["app.ts"].clone();
-        let js = fs::read_to_string(w.out_path().join(entry["file"].as_str().unwrap())).unwrap();
-        (entry, js)
-    };
     {
         let mut w = Watch::start(&p, ENTRY);
         assert_eq!(
@@ -1654,7 +1657,7 @@ fn dev_profile_by_default_and_release_on_request() {
         );
         let first = w.initial_end();
         w.assert_good(&p, &first);
-        let (entry, js) = app_js(&w);
+        let (entry, js) = w.output("app.ts");
         assert!(entry["map"].is_string(), "dev builds link maps: {entry}");
         assert!(
             js.contains("development build"),
@@ -1671,7 +1674,7 @@ fn dev_profile_by_default_and_release_on_request() {
     let first = w.initial_end();
     // Equal to a clean `prebake build` without the dev flags.
     w.assert_good(&p, &first);
-    let (entry, js) = app_js(&w);
+    let (entry, js) = w.output("app.ts");
     assert!(
         entry["map"].is_null(),
         "release builds have no maps here: {entry}"
@@ -1701,9 +1704,7 @@ fn a_package_the_graph_uses_is_watched() {
         "src/app.ts",
         "import { tiny } from \"tiny\";\nconsole.log(tiny);\n",
     );
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
 
     let end = w.change(
         || {
@@ -1715,12 +1716,7 @@ fn a_package_the_graph_uses_is_watched() {
         T,
     );
     w.assert_good(&p, &end);
-    let m = read_manifest(&w.out_path());
-    let js = fs::read_to_string(
-        w.out_path()
-            .join(m["assets"]["app.ts"]["file"].as_str().unwrap()),
-    )
-    .unwrap();
+    let (_, js) = w.output("app.ts");
     assert!(
         js.contains("\"two\""),
         "the package edit is not in the bundle:\n{js}"
@@ -1762,9 +1758,7 @@ fn reused_modules_equal_fresh_ones_across_the_bundler_cases() {
     for case in names {
         let p = Project::new();
         p.copy_tree(&case, "src");
-        let mut w = Watch::start(&p, &["--entry", "main.js"]);
-        let first = w.initial_end();
-        w.assert_good(&p, &first);
+        let mut w = Watch::start_good(&p, &["--entry", "main.js"]);
         let mut files: Vec<PathBuf> = walkdir::WalkDir::new(p.path().join("src"))
             .sort_by_file_name()
             .into_iter()
@@ -1846,9 +1840,7 @@ fn editing_an_imported_partial_rebuilds_its_importers() {
         "src/other.css",
         "@import \"./css/_partial.css\";\n.other { color: blue; }\n",
     );
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
     let end = w.change(
         || {
             p.write("src/css/_partial.css", ".partial { color: green; }\n");
@@ -1865,12 +1857,7 @@ fn editing_an_imported_partial_rebuilds_its_importers() {
     for name in ["css/_partial.css", "other.css", "app.css"] {
         assert!(changed.contains(name), "{name} not rebuilt: {end}");
     }
-    let m = read_manifest(&w.out_path());
-    let css = fs::read_to_string(
-        w.out_path()
-            .join(m["assets"]["other.css"]["file"].as_str().unwrap()),
-    )
-    .unwrap();
+    let (_, css) = w.output("other.css");
     assert!(
         css.contains("green"),
         "other.css kept the old partial:\n{css}"
@@ -1883,9 +1870,7 @@ fn editing_an_imported_partial_rebuilds_its_importers() {
 #[test]
 fn a_broken_config_keeps_the_release_until_it_is_fixed() {
     let p = app_project();
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
     let before = read_tree(&w.out_path());
 
     let end = w.change(
@@ -1933,9 +1918,7 @@ fn an_unchanged_output_follows_the_new_names_of_what_it_links_to() {
         "import { a } from \"./lib/a.ts\";\nimport \"./style.css\";\nconsole.log(a(1));\nexport const later = () => import(\"./lazy.ts\");\n",
     );
     p.write("src/lazy.ts", "export const lazy = \"one\";\n");
-    let mut w = Watch::start(&p, ENTRY);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, ENTRY);
     let end = w.change(
         || {
             p.write("src/img/x.png", b"\x89PNG another image\n");
@@ -1965,9 +1948,7 @@ fn a_root_deleted_and_made_again_is_built() {
     // No config file, whose directory (the root's parent here) would be
     // watched anyway.
     fs::remove_file(p.path().join("prebake.toml")).unwrap();
-    let mut w = Watch::start(&p, &["--entry", "app.ts", "--no-config"]);
-    let first = w.initial_end();
-    w.assert_good(&p, &first);
+    let mut w = Watch::start_good(&p, &["--entry", "app.ts", "--no-config"]);
     let before = read_tree(&w.out_path());
     let saved = tempfile::tempdir().unwrap();
     common::copy_tree(&p.path().join("src"), saved.path());

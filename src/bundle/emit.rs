@@ -159,16 +159,10 @@ pub fn emit_module(
                                 };
                                 PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
                                     key: prop_name(name),
-                                    value: Box::new(Expr::Arrow(ArrowExpr {
-                                        span: DUMMY_SP,
-                                        ctxt: SyntaxContext::empty(),
-                                        params: vec![],
-                                        body: Box::new(ArrowFunctionBody::Expr(Box::new(value))),
-                                        is_async: false,
-                                        is_generator: false,
-                                        type_params: None,
-                                        return_type: None,
-                                    })),
+                                    value: Box::new(arrow(
+                                        vec![],
+                                        ArrowFunctionBody::Expr(Box::new(value)),
+                                    )),
                                 })))
                             })
                             .collect();
@@ -332,19 +326,13 @@ pub fn emit_module(
                     }))));
                 }
                 items.extend(outside);
-                let f = Expr::Arrow(ArrowExpr {
-                    span: DUMMY_SP,
-                    ctxt: SyntaxContext::empty(),
-                    params: vec![],
-                    body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody {
+                let f = arrow(
+                    vec![],
+                    ArrowFunctionBody::FunctionBody(FunctionBody {
                         span: DUMMY_SP,
                         stmts: inner,
-                    })),
-                    is_async: false,
-                    is_generator: false,
-                    type_params: None,
-                    return_type: None,
-                });
+                    }),
+                );
                 items.push(var_stmt(
                     ident(s),
                     helper("__esm").as_call(DUMMY_SP, vec![f.as_arg()]),
@@ -461,6 +449,20 @@ pub fn emit_module(
             js::print(&f, &head_opts, name)?.0
         };
         Ok(Emitted { head, code, map })
+    })
+}
+
+/// `(params) => body`.
+fn arrow(params: Vec<Pat>, body: ArrowFunctionBody) -> Expr {
+    Expr::Arrow(ArrowExpr {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        params,
+        body: Box::new(body),
+        is_async: false,
+        is_generator: false,
+        type_params: None,
+        return_type: None,
     })
 }
 
@@ -637,18 +639,12 @@ impl Rewrite<'_> {
                 } else {
                     module
                 };
-                let arrow = Expr::Arrow(ArrowExpr {
-                    span: DUMMY_SP,
-                    ctxt: SyntaxContext::empty(),
-                    params: vec![Pat::Ident(m.into())],
-                    body: Box::new(ArrowFunctionBody::Expr(Box::new(value))),
-                    is_async: false,
-                    is_generator: false,
-                    type_params: None,
-                    return_type: None,
-                });
+                let callback = arrow(
+                    vec![Pat::Ident(m.into())],
+                    ArrowFunctionBody::Expr(Box::new(value)),
+                );
                 load.make_member(IdentName::new("then".into(), DUMMY_SP))
-                    .as_call(DUMMY_SP, vec![arrow.as_arg()])
+                    .as_call(DUMMY_SP, vec![callback.as_arg()])
             }
             CallRepl::InlineCjs { require, node_mode } => {
                 let mut args = vec![
@@ -681,19 +677,10 @@ fn promise_then(value: Expr, free: SyntaxContext) -> Expr {
     let resolved = Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, free))
         .make_member(IdentName::new("resolve".into(), DUMMY_SP))
         .as_call(DUMMY_SP, vec![]);
-    let arrow = Expr::Arrow(ArrowExpr {
-        span: DUMMY_SP,
-        ctxt: SyntaxContext::empty(),
-        params: vec![],
-        body: Box::new(ArrowFunctionBody::Expr(Box::new(value))),
-        is_async: false,
-        is_generator: false,
-        type_params: None,
-        return_type: None,
-    });
+    let callback = arrow(vec![], ArrowFunctionBody::Expr(Box::new(value)));
     resolved
         .make_member(IdentName::new("then".into(), DUMMY_SP))
-        .as_call(DUMMY_SP, vec![arrow.as_arg()])
+        .as_call(DUMMY_SP, vec![callback.as_arg()])
 }
 
 impl Rewrite<'_> {
