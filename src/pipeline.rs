@@ -230,6 +230,11 @@ impl Session {
         }
     }
 
+    /// Forgets where imports led (files were added, removed or renamed).
+    pub fn invalidate_resolution(&self) {
+        self.bundle.invalidate_resolution();
+    }
+
     /// Forgets everything compiled (the settings changed).
     pub fn clear(&self) {
         if let Ok(mut files) = self.files.lock() {

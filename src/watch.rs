@@ -9,8 +9,10 @@
 //! * Every build is a whole build of the tree as it is when the build
 //!   starts, through one [`Session`] that skips compiling what it has
 //!   compiled before: so a rebuild's release is the one a clean build would
-//!   write, and events only decide *when* to build, never *what*. A lost or
-//!   coalesced event cannot make the output wrong, only late.
+//!   write, and events decide *when* to build, not *what*. The one thing
+//!   events also decide is when resolution results are forgotten: on any
+//!   file added, removed or renamed, any JSON file changed, and any rescan
+//!   (a lost event is an overflow, which rescans).
 //! * The out dir, prebake's temporary files, hidden files, `node_modules`
 //!   and editor byproducts never trigger a build. Files of packages that
 //!   the last build read do.
@@ -179,6 +181,9 @@ struct Pending {
     paths: BTreeSet<PathBuf>,
     config: bool,
     rescan: bool,
+    /// A file was added, removed or renamed, or a JSON file (package.json,
+    /// tsconfig) changed: where imports lead may have changed.
+    structural: bool,
 }
 
 impl Pending {
@@ -237,6 +242,9 @@ impl Loop<'_> {
             if now.rescan {
                 (self.report)(Report::Rescan);
                 self.watch_all();
+            }
+            if now.rescan || now.structural {
+                self.session.invalidate_resolution();
             }
             let shown: Vec<String> = now.paths.iter().map(|p| self.cfg.display_path(p)).collect();
             self.build(reason, &shown, &mut pending);
@@ -329,6 +337,13 @@ impl Loop<'_> {
                 Relevance::Ignore => {}
                 Relevance::Config => pending.config = true,
                 Relevance::Source => {
+                    let edit = matches!(
+                        event.kind,
+                        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Metadata(_))
+                    );
+                    if !edit || path.extension().is_some_and(|e| e == "json") {
+                        pending.structural = true;
+                    }
                     // A directory created or moved in: watch it (and
                     // what is already inside) before the build lists it.
                     let new_dir = matches!(

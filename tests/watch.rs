@@ -1974,3 +1974,39 @@ fn a_root_deleted_and_made_again_is_built() {
     w.assert_good(&p, &end);
     w.assert_running();
 }
+
+/// Where an import leads is remembered between builds only until a file is
+/// added, removed or renamed: a new `util.ts` takes over `./util` from
+/// `util.js` (TypeScript first), and removing it gives `./util` back.
+#[test]
+fn a_new_file_can_change_where_an_import_leads() {
+    let p = Project::new();
+    p.write(
+        "src/app.ts",
+        "import { util } from \"./util\";\nconsole.log(util);\n",
+    );
+    p.write("src/util.js", "export const util = \"from js\";\n");
+    let mut w = Watch::start_good(&p, ENTRY);
+    let end = w.change(
+        || {
+            p.write("src/util.ts", "export const util: string = \"from ts\";\n");
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    assert!(
+        w.output("app.ts").1.contains("from ts"),
+        "./util still leads to util.js"
+    );
+    let end = w.change(
+        || {
+            fs::remove_file(p.path().join("src/util.ts")).unwrap();
+        },
+        T,
+    );
+    w.assert_good(&p, &end);
+    assert!(
+        w.output("app.ts").1.contains("from js"),
+        "./util still leads to util.ts"
+    );
+}

@@ -404,7 +404,7 @@ pub fn emit_module(
             unresolved_mark: js.unresolved_mark,
             top_level_mark: js.top_level_mark,
             legal: std::mem::take(&mut js.legal),
-            names: std::mem::take(&mut js.names),
+            names: std::sync::Arc::unwrap_or_clone(std::mem::take(&mut js.names)),
             source: js.source.clone(),
             shown: name.to_string(),
         };

@@ -113,6 +113,10 @@ pub struct Cache {
     modules: std::sync::Mutex<HashMap<PathBuf, Cached>>,
     emitted: std::sync::Mutex<HashMap<PathBuf, ([u8; 32], emit::Emitted)>>,
     tag: std::sync::Mutex<Option<String>>,
+    /// The resolver (with what it learnt of the file system) and the
+    /// package.json cache, kept until a file is added, removed or renamed
+    /// or a JSON file changes (see [`Cache::invalidate_resolution`]).
+    resolution: std::sync::Mutex<Option<Arc<(ModuleResolver, PackageCache)>>>,
     /// Bumped by every bundle; entries not used by the latest are dropped.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -234,6 +238,25 @@ impl Cache {
         if let Ok(mut t) = self.tag.lock() {
             *t = None;
         }
+        self.invalidate_resolution();
+    }
+
+    /// Forgets what resolution learnt: the watcher calls this before a
+    /// build when files were added, removed or renamed (or a package.json
+    /// or tsconfig changed), which is what can change where an import
+    /// leads. Content edits keep it.
+    pub fn invalidate_resolution(&self) {
+        if let Ok(mut r) = self.resolution.lock() {
+            *r = None;
+        }
+    }
+
+    fn resolution(&self, project: &Path) -> Arc<(ModuleResolver, PackageCache)> {
+        let fresh = || Arc::new((ModuleResolver::new(project), PackageCache::default()));
+        let Ok(mut r) = self.resolution.lock() else {
+            return fresh();
+        };
+        r.get_or_insert_with(fresh).clone()
     }
 
     /// The previous build's tag while no module contains it, else `fresh`.
@@ -627,8 +650,11 @@ pub fn bundle(
         .as_deref()
         .and_then(Path::parent)
         .unwrap_or(&cfg.cwd);
-    let resolver = ModuleResolver::new(project);
-    let packages = PackageCache::default();
+    let resolution = match cache {
+        Some(c) => c.resolution(project),
+        None => Arc::new((ModuleResolver::new(project), PackageCache::default())),
+    };
+    let (resolver, packages) = &*resolution;
     let mut defines = Vec::new();
     for (k, v) in &cfg.define {
         match module::define_expr(v) {
@@ -650,8 +676,8 @@ pub fn bundle(
         cfg,
         cache,
         js_opts,
-        resolver: &resolver,
-        packages: &packages,
+        resolver,
+        packages,
         defines: &defines,
     };
 

@@ -147,7 +147,8 @@ pub struct Js {
     pub unresolved_mark: Mark,
     pub top_level_mark: Mark,
     pub legal: Vec<String>,
-    pub names: HashMap<u32, Atom>,
+    /// Source-map names by position; shared like `program`.
+    pub names: Arc<HashMap<u32, Atom>>,
     pub source: Arc<str>,
     pub format: Format,
     pub imports: Vec<Import>,
@@ -350,7 +351,7 @@ pub fn load_js(
             unresolved_mark,
             top_level_mark,
             legal,
-            names,
+            names: Arc::new(names),
             source,
             format,
             imports,
