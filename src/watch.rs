@@ -109,9 +109,8 @@ pub enum Report<'a> {
 /// Reports are printed from the watch loop and the signal thread.
 pub type Reporter = Arc<dyn Fn(Report<'_>) + Send + Sync>;
 
-enum Msg {
-    Fs(notify::Result<notify::Event>),
-}
+/// What the watcher sends: an event, or an error (which means a rescan).
+type Msg = notify::Result<notify::Event>;
 
 /// Runs until a signal stops the process. Returns only when the watcher
 /// cannot start: 2 with the configuration's errors or a watcher failure.
@@ -314,8 +313,7 @@ impl Loop<'_> {
 
     /// Sorts one watcher message into the pending changes.
     fn take(&mut self, m: Msg, pending: &mut Pending) {
-        let Msg::Fs(res) = m;
-        let event = match res {
+        let event = match m {
             Ok(e) => e,
             Err(e) => {
                 // An error from the watcher: look at everything again.
@@ -528,7 +526,7 @@ impl Watches {
         let sender = tx.clone();
         match notify::RecommendedWatcher::new(
             move |e| {
-                let _ = sender.send(Msg::Fs(e));
+                let _ = sender.send(e);
             },
             notify::Config::default().with_follow_symlinks(false),
         ) {
@@ -553,7 +551,7 @@ impl Watches {
         let sender = tx.clone();
         notify::PollWatcher::new(
             move |e| {
-                let _ = sender.send(Msg::Fs(e));
+                let _ = sender.send(e);
             },
             // notify's poller keeps mtimes in whole seconds: a second save
             // within the same second, of the same size, would go unseen.
