@@ -234,6 +234,73 @@ impl Manifest {
             .get(logical)
             .map(|e| format!("{}{}", self.base, encode_path(&e.file)))
     }
+
+    /// The entry of a logical name.
+    pub fn get(&self, logical: &str) -> Option<&Entry> {
+        self.assets.get(logical)
+    }
+
+    /// `<script type="module" src=… integrity=… crossorigin>` for an entry
+    /// point.
+    pub fn script_tag(&self, logical: &str) -> Option<String> {
+        let e = self.assets.get(logical)?;
+        Some(format!(
+            "<script type=\"module\" src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>",
+            attr(&self.url(logical)?),
+            attr(&e.integrity)
+        ))
+    }
+
+    /// `<link rel="modulepreload">` for every chunk an entry point imports
+    /// statically, in load order, so the browser fetches them in parallel.
+    pub fn preload_tags(&self, logical: &str) -> Option<String> {
+        self.link_tags(logical, "modulepreload", |e| &e.imports)
+    }
+
+    /// `<link rel="stylesheet">` for every stylesheet an entry point's
+    /// modules import, in order.
+    pub fn stylesheet_tags(&self, logical: &str) -> Option<String> {
+        self.link_tags(logical, "stylesheet", |e| &e.css)
+    }
+
+    /// Everything a page needs for an entry point, for its `<head>`: its
+    /// stylesheets, its chunks' preloads, then the script. `None` when the
+    /// entry or anything it names is not in the manifest.
+    pub fn entry_tags(&self, logical: &str) -> Option<String> {
+        Some(format!(
+            "{}{}{}\n",
+            self.stylesheet_tags(logical)?,
+            self.preload_tags(logical)?,
+            self.script_tag(logical)?
+        ))
+    }
+
+    fn link_tags(
+        &self,
+        logical: &str,
+        rel: &str,
+        list: impl Fn(&Entry) -> &Vec<String>,
+    ) -> Option<String> {
+        let mut out = String::new();
+        for name in list(self.assets.get(logical)?) {
+            let e = self.assets.get(name)?;
+            let _ = writeln!(
+                out,
+                "<link rel=\"{rel}\" href=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\">",
+                attr(&self.url(name)?),
+                attr(&e.integrity)
+            );
+        }
+        Some(out)
+    }
+}
+
+/// Escapes a double-quoted HTML attribute value.
+fn attr(v: &str) -> String {
+    v.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Counts the entries of the `assets` object at the lexical level, to catch
@@ -409,6 +476,46 @@ mod tests {
             Some("/assets/caf%C3%A9%231%3F.js")
         );
         assert_eq!(m.url("missing"), None);
+    }
+
+    #[test]
+    fn entry_tags_carry_urls_integrity_preloads_and_stylesheets() {
+        let mut m = sample();
+        let mut chunk = m.assets["app.js"].clone();
+        chunk.file = "_chunks/shared-0123456789abcdef.js".into();
+        m.assets.insert("_chunks/shared.js".into(), chunk);
+        let app = m.assets.get_mut("app.js").unwrap();
+        app.imports = vec!["_chunks/shared.js".into()];
+        app.css = vec!["a b.css".into()];
+        let tags = m.entry_tags("app.js").unwrap();
+        let integrity = |n: &str| m.assets[n].integrity.clone();
+        assert_eq!(
+            tags,
+            format!(
+                "<link rel=\"stylesheet\" href=\"/assets/a%20b-0123456789abcdef.css\" integrity=\"{}\" crossorigin=\"anonymous\">\n\
+                 <link rel=\"modulepreload\" href=\"/assets/_chunks/shared-0123456789abcdef.js\" integrity=\"{}\" crossorigin=\"anonymous\">\n\
+                 <script type=\"module\" src=\"/assets/app-0123456789abcdef.js\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n",
+                integrity("a b.css"),
+                integrity("_chunks/shared.js"),
+                integrity("app.js"),
+            )
+        );
+        assert_eq!(m.entry_tags("missing.js"), None);
+        // A name the entry lists but the manifest lacks: no half a head.
+        m.assets
+            .get_mut("app.js")
+            .unwrap()
+            .imports
+            .push("gone.js".into());
+        assert_eq!(m.entry_tags("app.js"), None);
+    }
+
+    #[test]
+    fn attributes_are_escaped() {
+        let mut m = sample();
+        m.base = "/a\"<b>&/".into();
+        let tag = m.script_tag("app.js").unwrap();
+        assert!(tag.contains("src=\"/a&quot;&lt;b&gt;&amp;/app-"), "{tag}");
     }
 
     #[test]
