@@ -41,6 +41,7 @@ pub const VERSION: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Logical name (path relative to the source root, with `/`) to entry.
+    #[serde(deserialize_with = "unique_keys")]
     pub assets: BTreeMap<String, Entry>,
     /// Public URL prefix of the out dir, ending in `/`.
     pub base: String,
@@ -164,9 +165,20 @@ impl Manifest {
     }
 
     fn compute_digest(&self) -> String {
-        let mut bare = self.clone();
-        bare.digest = String::new();
-        let compact = serde_json::to_vec(&bare).unwrap_or_default();
+        // The manifest without `digest`, borrowed: the same fields in the
+        // same order as `Manifest`, whose empty digest is skipped.
+        #[derive(Serialize)]
+        struct Bare<'a> {
+            assets: &'a BTreeMap<String, Entry>,
+            base: &'a str,
+            version: u32,
+        }
+        let compact = serde_json::to_vec(&Bare {
+            assets: &self.assets,
+            base: &self.base,
+            version: self.version,
+        })
+        .unwrap_or_default();
         format!(
             "sha256-{}",
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&compact))
@@ -195,14 +207,6 @@ impl Manifest {
                 "manifest digest does not match its content: the file is corrupt or was edited"
                     .into(),
             ));
-        }
-        // serde_json keeps the last of duplicate keys; count them instead.
-        let keys = count_asset_keys(text);
-        if keys != m.assets.len() {
-            return Err(ManifestError::Invalid(format!(
-                "manifest lists {keys} assets but only {} distinct names",
-                m.assets.len()
-            )));
         }
         for (name, e) in &m.assets {
             if !is_safe_relative(&e.file) {
@@ -303,40 +307,34 @@ fn attr(v: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Counts the entries of the `assets` object at the lexical level, to catch
-/// duplicate keys that `serde_json` would merge.
-fn count_asset_keys(text: &str) -> usize {
-    struct Count(usize);
-    impl<'de> Deserialize<'de> for Count {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Count;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("an object")
+/// Reads the `assets` object, refusing a name given twice (which
+/// `serde_json` would otherwise merge, keeping the last).
+fn unique_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Entry>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = BTreeMap<String, Entry>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of assets")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((name, entry)) = map.next_entry::<String, Entry>()? {
+                if out.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format!(
+                        "asset `{name}` is listed twice"
+                    )));
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<Count, A::Error> {
-                    let mut n = 0;
-                    while map
-                        .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                        .is_some()
-                    {
-                        n += 1;
-                    }
-                    Ok(Count(n))
-                }
+                out.insert(name, entry);
             }
-            d.deserialize_map(V)
+            Ok(out)
         }
     }
-    #[derive(Deserialize)]
-    struct Outer {
-        assets: Count,
-    }
-    serde_json::from_str::<Outer>(text).map_or(usize::MAX, |o| o.assets.0)
+    d.deserialize_map(V)
 }
 
 /// Percent-encodes what may not stand as written in a URL path: spaces,
