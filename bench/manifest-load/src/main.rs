@@ -18,13 +18,21 @@ fn main() {
         m.assets.insert(
             logical,
             Entry {
-                file: format!("pages/section-{}/component-{i}-{:016x}.js", i % 97, i * 7919),
+                file: format!(
+                    "pages/section-{}/component-{i}-{:016x}.js",
+                    i % 97,
+                    i * 7919
+                ),
                 integrity: Integrity::Sha384.compute(&i.to_le_bytes()),
                 size: 1000 + i as u64,
                 content_type: "text/javascript".into(),
                 cycle: false,
                 immutable: true,
-                map: Some(format!("pages/section-{}/component-{i}-{:016x}.js.map", i % 97, i)),
+                map: Some(format!(
+                    "pages/section-{}/component-{i}-{:016x}.js.map",
+                    i % 97,
+                    i
+                )),
                 assets: Vec::new(),
                 css: Vec::new(),
                 dynamic_imports: Vec::new(),
@@ -62,8 +70,19 @@ fn main() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("| reader | entries | manifest KiB | median ms ({runs} runs) |");
     println!("|---|---:|---:|---:|");
-    println!("| prebake::Manifest::load (strict: digest, schema, duplicates, paths) | {n} | {} | {:.2} |", bytes / 1024, ms(load));
-    println!("| serde_json::from_str::<Value> (no checks) | {n} | {} | {:.2} |", bytes / 1024, ms(value));
+    println!(
+        "| prebake::Manifest::load (strict: digest, schema, duplicates, paths) | {n} | {} | {:.2} |",
+        bytes / 1024,
+        ms(load)
+    );
+    println!(
+        "| serde_json::from_str::<Value> (no checks) | {n} | {} | {:.2} |",
+        bytes / 1024,
+        ms(value)
+    );
     println!();
-    println!("ratio prebake/serde_json Value: {:.2}", ms(load) / ms(value));
+    println!(
+        "ratio prebake/serde_json Value: {:.2}",
+        ms(load) / ms(value)
+    );
 }
