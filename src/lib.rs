@@ -26,11 +26,15 @@
 //! # }
 //! ```
 //!
-//! The [`manifest`] module is always available; everything that compiles
-//! needs the `compiler` feature (on by default).
+//! The [`manifest`] module is always available (the `manifest` feature
+//! names it for apps that need nothing else); everything that compiles
+//! needs the `compiler` feature (on by default). A crate's `build.rs` uses
+//! [`build_script::Builder`].
 
 pub mod manifest;
 
+#[cfg(feature = "compiler")]
+pub mod build_script;
 #[cfg(feature = "compiler")]
 pub mod bundle;
 #[cfg(feature = "compiler")]

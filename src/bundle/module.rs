@@ -2,7 +2,7 @@
 //! lowering, defines, dead branches), and describe it for the linker.
 //!
 //! An ES module's `import` and `export` declarations are taken out of its
-//! body here and recorded as data ([`Import`], [`Export`]), so the linker
+//! body here and recorded as data ([`Import`], [`ExportFrom`]), so the linker
 //! works on tables and the emitter only renames identifiers. What is left
 //! is plain statements, with `export default <expr>` turned into a
 //! variable. Each module keeps its own swc `Globals` and `SourceMap`; the
