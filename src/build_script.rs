@@ -367,19 +367,12 @@ mod tests {
         for n in names {
             m.assets.insert(
                 (*n).to_string(),
-                Entry {
-                    file: format!("{n}-0123456789abcdef"),
-                    integrity: Integrity::Sha384.compute(n.as_bytes()),
-                    size: 7,
-                    content_type: "text/javascript".into(),
-                    cycle: false,
-                    immutable: true,
-                    map: None,
-                    assets: Vec::new(),
-                    css: Vec::new(),
-                    dynamic_imports: Vec::new(),
-                    imports: Vec::new(),
-                },
+                Entry::new(
+                    format!("{n}-0123456789abcdef"),
+                    Integrity::Sha384.compute(n.as_bytes()),
+                    7,
+                    "text/javascript",
+                ),
             );
         }
         m

@@ -99,6 +99,31 @@ pub struct Entry {
     pub content_type: String,
 }
 
+impl Entry {
+    /// A fingerprinted file with no map and no bundle metadata (the other
+    /// fields can be set afterwards).
+    pub fn new(
+        file: impl Into<String>,
+        integrity: impl Into<String>,
+        size: u64,
+        content_type: impl Into<String>,
+    ) -> Entry {
+        Entry {
+            assets: Vec::new(),
+            css: Vec::new(),
+            cycle: false,
+            dynamic_imports: Vec::new(),
+            file: file.into(),
+            immutable: true,
+            imports: Vec::new(),
+            integrity: integrity.into(),
+            map: None,
+            size,
+            content_type: content_type.into(),
+        }
+    }
+}
+
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
 fn is_false(b: &bool) -> bool {
     !*b
@@ -408,19 +433,12 @@ mod tests {
         ] {
             m.assets.insert(
                 name.into(),
-                Entry {
-                    file: file.into(),
-                    integrity: Integrity::Sha384.compute(name.as_bytes()),
-                    size: 3,
-                    content_type: "text/javascript".into(),
-                    cycle: false,
-                    immutable: true,
-                    map: None,
-                    assets: Vec::new(),
-                    css: Vec::new(),
-                    dynamic_imports: Vec::new(),
-                    imports: Vec::new(),
-                },
+                Entry::new(
+                    file,
+                    Integrity::Sha384.compute(name.as_bytes()),
+                    3,
+                    "text/javascript",
+                ),
             );
         }
         m

@@ -190,30 +190,29 @@ impl Session {
         }
     }
 
-    /// The digest of `path` recorded with a stamp that still matches.
-    fn unchanged_digest(&self, path: &Path) -> Option<[u8; 32]> {
-        let now = crate::bundle::Stamp::of(path)?;
-        let stamps = self.stamps.lock().ok()?;
-        let (stamp, digest) = stamps.get(path)?;
-        (*stamp == now).then_some(*digest)
-    }
-
-    fn remember(&self, path: &Path, stamp: Option<crate::bundle::Stamp>, digest: [u8; 32]) {
+    /// The SHA-256 of `path` now, and its bytes when they had to be read:
+    /// a file whose metadata matches the stamp recorded with its digest is
+    /// not opened (see `bundle::Stamp`).
+    fn read(&self, path: &Path) -> std::io::Result<([u8; 32], Option<Vec<u8>>)> {
+        let stamp = crate::bundle::Stamp::of(path);
+        if let Some(now) = stamp
+            && let Ok(stamps) = self.stamps.lock()
+            && let Some((recorded, digest)) = stamps.get(path)
+            && *recorded == now
+        {
+            return Ok((*digest, None));
+        }
+        let bytes = std::fs::read(path)?;
+        let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
         if let (Some(stamp), Ok(mut stamps)) = (stamp, self.stamps.lock()) {
             stamps.insert(path.to_path_buf(), (stamp, digest));
         }
+        Ok((digest, Some(bytes)))
     }
 
-    /// The SHA-256 of `path` now: by its stamp, else read and hashed.
+    /// The SHA-256 of `path` now.
     fn digest(&self, path: &Path) -> Option<[u8; 32]> {
-        if let Some(d) = self.unchanged_digest(path) {
-            return Some(d);
-        }
-        let stamp = crate::bundle::Stamp::of(path);
-        let bytes = std::fs::read(path).ok()?;
-        let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
-        self.remember(path, stamp, digest);
-        Some(digest)
+        self.read(path).ok().map(|(d, _)| d)
     }
 
     fn store(&self, src: &Source, digest: [u8; 32], compiled: &Compiled) {
@@ -1269,22 +1268,22 @@ fn compile_one(
             Err(e) => read_error(e),
         };
     };
-    // Unchanged since the last build by its metadata: not even read.
-    if let Some(digest) = session.unchanged_digest(&src.path)
-        && let Some(hit) = session.reusable(src, &digest)
-    {
-        return with_identity(hit, src, &digest);
-    }
-    let stamp = crate::bundle::Stamp::of(&src.path);
-    let bytes = match std::fs::read(&src.path) {
-        Ok(b) => b,
+    let (digest, read) = match session.read(&src.path) {
+        Ok(r) => r,
         Err(e) => return read_error(e),
     };
-    let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
-    session.remember(&src.path, stamp, digest);
     if let Some(hit) = session.reusable(src, &digest) {
         return with_identity(hit, src, &digest);
     }
+    // Known by its metadata, but never compiled like this: read it now,
+    // and name the result by what was read.
+    let (digest, bytes) = match read {
+        Some(bytes) => (digest, bytes),
+        None => match std::fs::read(&src.path) {
+            Ok(b) => (sha2::Sha256::digest(&b).into(), b),
+            Err(e) => return read_error(e),
+        },
+    };
     let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
     session.store(src, digest, &compiled);
     with_identity(compiled, src, &digest)

@@ -14,8 +14,13 @@ fn manifest(p: &Project) -> serde_json::Value {
     serde_json::from_str(&fs::read_to_string(p.path().join("out/manifest.json")).unwrap()).unwrap()
 }
 
+/// Whether node is on PATH; says the test is skipped when it is not.
 fn node_available() -> bool {
-    Command::new("node").arg("--version").output().is_ok()
+    let found = Command::new("node").arg("--version").output().is_ok();
+    if !found {
+        eprintln!("skipped: node not found");
+    }
+    found
 }
 
 /// Runs `main-*.js` of `p`'s release as an ES module under node; its
@@ -39,7 +44,6 @@ fn run_main_module(p: &Project) -> String {
 #[test]
 fn iife_bundle_assigns_the_entry_exports_to_its_global() {
     if !node_available() {
-        eprintln!("skipped: node not found");
         return;
     }
     let p = Project::new();
@@ -227,7 +231,6 @@ fn bundle_maps_point_into_each_original_module() {
 #[test]
 fn iife_entries_share_no_chunks() {
     if !node_available() {
-        eprintln!("skipped: node not found");
         return;
     }
     let p = Project::new();
@@ -269,7 +272,6 @@ fn iife_entries_share_no_chunks() {
 #[test]
 fn a_namespace_import_re_exported_is_a_real_object() {
     if !node_available() {
-        eprintln!("skipped: node not found");
         return;
     }
     // esbuild's three.js x10 benchmark has this shape:
@@ -319,7 +321,6 @@ fn a_namespace_import_re_exported_is_a_real_object() {
 #[test]
 fn require_of_json_returns_its_value() {
     if !node_available() {
-        eprintln!("skipped: node not found");
         return;
     }
     for minify in ["--minify", "--no-minify"] {
@@ -387,7 +388,6 @@ fn asset_urls_the_minifier_folds_into_longer_strings_are_still_rewritten() {
 #[test]
 fn a_required_es_module_keeps_its_nested_vars_as_module_bindings() {
     if !node_available() {
-        eprintln!("skipped: node not found");
         return;
     }
     // lazy.js is require()d, so it runs in an __esm closure with its
@@ -431,7 +431,6 @@ fn export_star_through_typescript_modules_is_not_ambiguous() {
 #[test]
 fn a_namespace_re_exported_by_a_side_effect_free_package_is_an_object() {
     if !node_available() {
-        eprintln!("skipped: node not found");
         return;
     }
     // zod 3's shape: `import * as z from "./external"; export { z }` in a

@@ -175,8 +175,12 @@ impl Cache {
     /// The cached load of `path` with these bytes, else `load()`'s result
     /// (kept when it succeeded).
     /// The cached load of `path` when its stamp says it did not change.
-    fn unchanged(&self, path: &Path, node_mode: bool) -> Option<(module::Js, Vec<module::Record>)> {
-        let now = Stamp::of(path)?;
+    fn unchanged(
+        &self,
+        path: &Path,
+        now: Stamp,
+        node_mode: bool,
+    ) -> Option<(module::Js, Vec<module::Record>)> {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let mut m = self.modules.lock().ok()?;
         let c = m.get_mut(path)?;
@@ -505,9 +509,14 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
     let node_mode = module::is_node_mode(path, kind, ctx.packages);
     // A session trusts a file it read before whose metadata is unchanged
     // (see `Stamp`): no read, no hash, no parse.
-    let loaded = match ctx.cache.and_then(|c| c.unchanged(path, node_mode)) {
+    let stamp = ctx.cache.and_then(|_| Stamp::of(path));
+    let loaded = match ctx
+        .cache
+        .zip(stamp)
+        .and_then(|(c, now)| c.unchanged(path, now, node_mode))
+    {
         Some(l) => Ok(l),
-        None => read_and_load(ctx, path, &name, &shown, kind, &ext, node_mode),
+        None => read_and_load(ctx, path, &name, &shown, kind, node_mode, stamp),
     };
     let (js, mut records) = match loaded {
         Ok(r) => r,
@@ -584,10 +593,10 @@ fn read_and_load(
     name: &str,
     shown: &str,
     kind: JsKind,
-    ext: &str,
     node_mode: bool,
+    stamp: Option<Stamp>,
 ) -> LoadResult {
-    let stamp = ctx.cache.and_then(|_| Stamp::of(path));
+    let ext = discover::extension(name).to_ascii_lowercase();
     let bytes = std::fs::read(path).map_err(|e| {
         vec![
             Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))

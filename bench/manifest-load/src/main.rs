@@ -18,25 +18,21 @@ fn main() {
         m.assets.insert(
             logical,
             Entry {
-                file: format!(
-                    "pages/section-{}/component-{i}-{:016x}.js",
-                    i % 97,
-                    i * 7919
-                ),
-                integrity: Integrity::Sha384.compute(&i.to_le_bytes()),
-                size: 1000 + i as u64,
-                content_type: "text/javascript".into(),
-                cycle: false,
-                immutable: true,
                 map: Some(format!(
                     "pages/section-{}/component-{i}-{:016x}.js.map",
                     i % 97,
                     i
                 )),
-                assets: Vec::new(),
-                css: Vec::new(),
-                dynamic_imports: Vec::new(),
-                imports: Vec::new(),
+                ..Entry::new(
+                    format!(
+                        "pages/section-{}/component-{i}-{:016x}.js",
+                        i % 97,
+                        i * 7919
+                    ),
+                    Integrity::Sha384.compute(&i.to_le_bytes()),
+                    1000 + i as u64,
+                    "text/javascript",
+                )
             },
         );
     }
