@@ -30,7 +30,7 @@
 //!   `IMG_LOGO_PNG`), `ALL` sorted by name and `get(logical)`. Two names
 //!   that make one constant are an error naming both.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -229,7 +229,7 @@ impl Builder {
         // added or removed file reruns the script too.
         let _ = writeln!(cargo, "cargo::rerun-if-changed={}", cfg.root.display());
         let built = pipeline::build_config(&cfg, None, &|_| {});
-        for input in built.inputs.iter().filter(|p| !p.starts_with(&cfg.root)) {
+        for input in external_inputs(&cfg, &built.inputs) {
             let _ = writeln!(cargo, "cargo::rerun-if-changed={}", input.display());
         }
         print_diagnostics(cargo, &built.diagnostics);
@@ -264,6 +264,41 @@ impl Builder {
             module,
         })
     }
+}
+
+/// What cargo must watch besides the root and the config file: the
+/// files the build read outside the root (packages), the `package.json`
+/// nearest above every file read (its `type`, `sideEffects`, `main` and
+/// `exports` shape the output) and the project's `tsconfig.json` (its
+/// `paths`). Only files that exist: cargo reruns a script on every build
+/// while a path it was given is missing.
+fn external_inputs(cfg: &crate::config::Config, inputs: &[PathBuf]) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut searched = BTreeSet::new();
+    for input in inputs {
+        if !input.starts_with(&cfg.root) {
+            out.insert(input.clone());
+        }
+        let mut dir = input.parent();
+        while let Some(d) = dir {
+            if !searched.insert(d.to_path_buf()) {
+                break;
+            }
+            let package = d.join("package.json");
+            if package.is_file() {
+                if !package.starts_with(&cfg.root) {
+                    out.insert(package);
+                }
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    let tsconfig = cfg.project_dir().join("tsconfig.json");
+    if tsconfig.is_file() && !tsconfig.starts_with(&cfg.root) {
+        out.insert(tsconfig);
+    }
+    out
 }
 
 /// Each diagnostic as cargo shows it: every line of the rendered message as

@@ -279,6 +279,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// The project directory: the config file's, else the working
+    /// directory. Its `tsconfig.json` supplies import `paths`.
+    pub fn project_dir(&self) -> &Path {
+        self.config_file
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(&self.cwd)
+    }
+
     /// A path for messages: relative to the working directory when below it.
     pub fn display_path(&self, path: &Path) -> String {
         display_relative(&self.cwd, path)

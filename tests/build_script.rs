@@ -64,6 +64,11 @@ fn tells_cargo_exactly_when_to_rerun_and_writes_only_under_out_dir() {
             "cargo::rerun-if-changed={}",
             canon("node_modules/tiny/index.js").display()
         ),
+        // The package's manifest (its `main`, `exports`, `sideEffects`).
+        format!(
+            "cargo::rerun-if-changed={}",
+            canon("node_modules/tiny/package.json").display()
+        ),
     ] {
         assert!(
             lines.contains(&want.as_str()),

@@ -654,11 +654,7 @@ pub fn bundle(
     let mut timings = Timings::new();
     let generation = cache.map(Cache::begin);
     let mut diagnostics = Vec::new();
-    let project = cfg
-        .config_file
-        .as_deref()
-        .and_then(Path::parent)
-        .unwrap_or(&cfg.cwd);
+    let project = cfg.project_dir();
     let resolution = match cache {
         Some(c) => c.resolution(project),
         None => Arc::new((ModuleResolver::new(project), PackageCache::default())),

@@ -495,10 +495,7 @@ pub(crate) fn optimize_with(
             // One pass, as esbuild makes: repeating until nothing changes
             // (swc's default) costs a third more time on three.js for 0.1%
             // of size.
-            compress.passes = std::env::var("PREBAKE_PASSES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
+            compress.passes = 1;
             if top_level {
                 compress.top_level = Some(TopLevelOptions { functions: true });
             }
