@@ -22,13 +22,17 @@
 //!   Nothing is written anywhere else, besides `$OUT_DIR/assets.rs`.
 //! * Cargo is told to run the script again when the source root (any file
 //!   in it, added or removed), the config file, a package file the bundle
-//!   read, or `SOURCE_DATE_EPOCH` changes, and never because of an output.
+//!   read, the `package.json` nearest above any file read, the project's
+//!   `tsconfig.json` or `SOURCE_DATE_EPOCH` changes, and never because of
+//!   an output.
 //! * Diagnostics become `cargo::warning` lines, and `cargo::error` lines for
 //!   errors; [`Builder::run`] returns them as an [`Error`] instead of
 //!   panicking.
-//! * `assets.rs` has a constant per logical name (`img/logo.png` →
-//!   `IMG_LOGO_PNG`), `ALL` sorted by name and `get(logical)`. Two names
-//!   that make one constant are an error naming both.
+//! * `assets.rs` (rendered from `templates/assets.rs`) has a constant per
+//!   logical name (`img/logo.png` → `IMG_LOGO_PNG`) with its URL,
+//!   integrity, type, size and, for an entry point, the `<head>` tags; `ALL`
+//!   sorted by name and `get(logical)`. Two names that make one constant
+//!   are an error naming both.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -240,7 +244,7 @@ impl Builder {
             });
         };
         let module = out_dir.join("assets.rs");
-        let text = match render_module(&manifest, &cfg.out, self.embed) {
+        let text = match render_module(&manifest, &cfg.out, &cfg.entries, self.embed) {
             Ok(t) => t,
             Err(d) => return fail(vec![d], cargo),
         };
@@ -335,8 +339,13 @@ pub fn constant_name(logical: &str) -> String {
 /// Items of the module that a constant may not be called.
 const TAKEN: [&str; 5] = ["ALL", "BASE", "RELEASE_DIR", "_", "SELF"];
 
-/// `assets.rs` for a release in `dir`.
-pub fn render_module(manifest: &Manifest, dir: &Path, embed: bool) -> Result<String, Diagnostic> {
+/// `assets.rs` for a release in `dir` whose entry points are `entries`.
+pub fn render_module(
+    manifest: &Manifest,
+    dir: &Path,
+    entries: &[String],
+    embed: bool,
+) -> Result<String, Diagnostic> {
     let mut names: BTreeMap<String, &str> = BTreeMap::new();
     let mut constants = String::new();
     let mut all = String::new();
@@ -367,9 +376,14 @@ pub fn render_module(manifest: &Manifest, dir: &Path, embed: bool) -> Result<Str
         } else {
             "None".to_string()
         };
+        let tags = if entries.contains(logical) {
+            manifest.entry_tags(logical).unwrap_or_default()
+        } else {
+            String::new()
+        };
         let _ = write!(
             constants,
-            "/// `{}`\npub const {name}: Asset = Asset {{\n    logical: {},\n    url: {},\n    file: {},\n    integrity: {},\n    content_type: {},\n    size: {},\n    bytes: {bytes},\n}};\n\n",
+            "/// `{}`\n#[allow(dead_code)]\npub const {name}: Asset = Asset {{\n    logical: {},\n    url: {},\n    file: {},\n    integrity: {},\n    content_type: {},\n    size: {},\n    immutable: {},\n    tags: {},\n    bytes: {bytes},\n}};\n\n",
             logical.replace('`', "'"),
             rust_str(logical),
             rust_str(&url),
@@ -377,6 +391,8 @@ pub fn render_module(manifest: &Manifest, dir: &Path, embed: bool) -> Result<Str
             rust_str(&entry.integrity),
             rust_str(&entry.content_type),
             entry.size,
+            entry.immutable,
+            rust_str(&tags),
         );
         let _ = writeln!(all, "    {name},");
     }
@@ -424,21 +440,26 @@ mod tests {
 
     #[test]
     fn two_names_for_one_constant_are_an_error_naming_both() {
-        let e =
-            render_module(&manifest(&["a-b.js", "a_b.js"]), Path::new("/r"), false).unwrap_err();
+        let e = render_module(
+            &manifest(&["a-b.js", "a_b.js"]),
+            Path::new("/r"),
+            &[],
+            false,
+        )
+        .unwrap_err();
         assert!(
             e.message.contains("`a-b.js`") && e.message.contains("`a_b.js`"),
             "{}",
             e.message
         );
-        let e = render_module(&manifest(&["all"]), Path::new("/r"), false).unwrap_err();
+        let e = render_module(&manifest(&["all"]), Path::new("/r"), &[], false).unwrap_err();
         assert!(e.message.contains("`ALL`"), "{}", e.message);
     }
 
     #[test]
     fn the_module_lists_every_asset_sorted() {
         let m = manifest(&["b.js", "a \"q\".css"]);
-        let text = render_module(&m, Path::new("/release"), true).unwrap();
+        let text = render_module(&m, Path::new("/release"), &["b.js".into()], true).unwrap();
         assert!(text.contains("pub const B_JS: Asset = Asset {"), "{text}");
         assert!(
             text.contains("url: \"/assets/b.js-0123456789abcdef\","),
@@ -454,5 +475,10 @@ mod tests {
         let b = text.find("    B_JS,").unwrap();
         assert!(a < b, "ALL is not sorted by logical name");
         assert!(!text.contains("{{"), "a placeholder was left:\n{text}");
+        // The entry point's tags, and none for the stylesheet.
+        let tags = m.entry_tags("b.js").unwrap();
+        assert!(tags.contains("<script type=\"module\""), "{tags}");
+        assert!(text.contains(&format!("tags: {tags:?},")), "{text}");
+        assert_eq!(text.matches("tags: \"\",").count(), 1, "{text}");
     }
 }

@@ -12,18 +12,43 @@
 //!               → write files → write manifest (last, atomically)
 //! ```
 //!
+//! A build from Rust code ([`build`]): the same pipeline as `prebake
+//! build`, returning everything instead of printing it.
+//!
 //! ```no_run
-//! # #[cfg(feature = "compiler")] {
-//! let mut opts = prebake::Options::default();
-//! opts.settings.root = Some("assets".into());
-//! opts.settings.out = Some("public/assets".into());
-//! let output = prebake::build(&opts);
-//! for d in &output.diagnostics {
-//!     eprint!("{}", prebake::diagnostics::render_human(d, false));
+//! use std::process::ExitCode;
+//!
+//! fn main() -> ExitCode {
+//!     // What `prebake.toml` would say; paths are relative to `opts.cwd`
+//!     // (the working directory when `None`).
+//!     let mut opts = prebake::Options::default();
+//!     opts.settings.root = Some("assets".into());
+//!     opts.settings.out = Some("public/assets".into());
+//!     opts.settings.entries = Some(vec!["app.ts".into()]);
+//!     opts.no_config = true; // ignore any prebake.toml
+//!
+//!     let output = prebake::build(&opts);
+//!
+//!     // Errors and warnings, with file:line:col and a code frame.
+//!     for d in &output.diagnostics {
+//!         eprint!("{}", prebake::diagnostics::render_human(d, false));
+//!     }
+//!     // No manifest: the build failed and wrote nothing; the previous
+//!     // release is intact. 1 for build errors, 2 for config or I/O.
+//!     let Some(manifest) = &output.manifest else {
+//!         return ExitCode::from(output.exit_code());
+//!     };
+//!     for asset in &output.assets {
+//!         println!("{} -> {} ({})", asset.logical, asset.file, asset.entry.integrity);
+//!     }
+//!     // The `<head>` tags of the entry point, with integrity.
+//!     print!("{}", manifest.entry_tags("app.ts").unwrap_or_default());
+//!     // Every file the build read, e.g. for a watcher or a build system.
+//!     for input in &output.inputs {
+//!         println!("read {}", input.display());
+//!     }
+//!     ExitCode::SUCCESS
 //! }
-//! let manifest = output.manifest.expect("build failed");
-//! println!("{:?}", manifest.url("app.ts"));
-//! # }
 //! ```
 //!
 //! The [`manifest`] module is always available (the `manifest` feature

@@ -2,9 +2,14 @@
 // edit: it is written again on every build of the crate.
 //
 // Include it with:
-//     include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+//     mod assets {
+//         include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+//     }
+//
+// Every item allows dead code: an app uses a few of the constants.
 
 /// One file of the release.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Asset {
     /// Logical name: the path under the source root, with `/`.
@@ -19,22 +24,34 @@ pub struct Asset {
     pub content_type: &'static str,
     /// Size in bytes.
     pub size: u64,
+    /// `false` for files that keep their name from build to build (HTML
+    /// pages): serve them with revalidation. `true` for every fingerprinted
+    /// file: `Cache-Control: public, max-age=31536000, immutable`.
+    pub immutable: bool,
+    /// For an entry point, everything a page's `<head>` needs: its
+    /// stylesheets, its chunks' `modulepreload`s and its `<script>`, with
+    /// integrity. Empty for any other file.
+    pub tags: &'static str,
     /// The file's bytes, when the build script embeds them.
     pub bytes: Option<&'static [u8]>,
 }
 
 /// The directory the release was written to.
+#[allow(dead_code)]
 pub const RELEASE_DIR: &str = {{release_dir}};
 
 /// The release's public URL prefix.
+#[allow(dead_code)]
 pub const BASE: &str = {{base}};
 
 {{constants}}
 /// Every asset, sorted by logical name.
+#[allow(dead_code)]
 pub static ALL: &[Asset] = &[
 {{all}}];
 
 /// The asset of a logical name, if the release has it.
+#[allow(dead_code)]
 pub fn get(logical: &str) -> Option<&'static Asset> {
     ALL.binary_search_by(|a| a.logical.cmp(logical))
         .ok()
