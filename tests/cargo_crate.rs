@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use common::{read_tree, repo};
+use common::{newest_build_dir, read_tree, repo, target_dir};
 
 const NAME: &str = "prebake-t33-sample";
 
@@ -53,9 +53,8 @@ impl Build {
 
 impl Sample {
     fn new() -> Sample {
-        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let target = tmp.parent().unwrap().to_path_buf();
-        let dir = tmp.join("t33-sample");
+        let target = target_dir();
+        let dir = target.join("tmp/t33-sample");
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
@@ -177,34 +176,12 @@ fn main() {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// The build script cargo compiled, and the `OUT_DIR` it gave it:
-    /// under `build/`, the newest `<name>-*/build-script-build`, and the
-    /// newest `<name>-*/out` (a sibling directory, with cargo's `output`).
+    /// The build script cargo compiled, and the `OUT_DIR` it gave it (a
+    /// sibling directory, beside cargo's `output`).
     fn script(&self) -> (PathBuf, PathBuf) {
-        let newest = |file: &str| {
-            let mut best: Option<(SystemTime, PathBuf)> = None;
-            for e in std::fs::read_dir(self.target.join("debug/build")).unwrap() {
-                let e = e.unwrap();
-                if !e
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("{NAME}-"))
-                {
-                    continue;
-                }
-                if let Ok(m) = std::fs::metadata(e.path().join(file)) {
-                    let t = m.modified().unwrap();
-                    if best.as_ref().is_none_or(|(b, _)| t > *b) {
-                        best = Some((t, e.path()));
-                    }
-                }
-            }
-            best.unwrap_or_else(|| panic!("no {NAME}-*/{file} under build/"))
-                .1
-        };
         (
-            newest("build-script-build").join("build-script-build"),
-            newest("output").join("out"),
+            newest_build_dir(&self.target, NAME, "build-script-build").join("build-script-build"),
+            newest_build_dir(&self.target, NAME, "output").join("out"),
         )
     }
 }

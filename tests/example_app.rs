@@ -12,23 +12,14 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::SystemTime;
 
-use common::{Project, bin, repo};
+use common::{Project, bin, newest_build_dir, repo, target_dir};
 use prebake::Manifest;
 use prebake::manifest::Integrity;
 
 const APP: &str = "prebake-example-app";
-
-/// The target dir this test was built in (the workspace's).
-fn target() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// A running server, killed on drop.
 struct Server {
@@ -38,7 +29,7 @@ struct Server {
 
 impl Server {
     fn start(args: &[&Path]) -> Server {
-        let mut child = Command::new(target().join("debug").join(APP))
+        let mut child = Command::new(target_dir().join("debug").join(APP))
             .arg("127.0.0.1:0")
             .args(args)
             .stdout(Stdio::piped())
@@ -209,36 +200,12 @@ fn check_serves(server: &Server, manifest: &Manifest, dir: &Path) {
     );
 }
 
-/// The release the build script wrote: the newest
-/// `build/prebake-example-app-*/out/prebake`.
-fn built_release() -> PathBuf {
-    let mut best: Option<(SystemTime, PathBuf)> = None;
-    for e in std::fs::read_dir(target().join("debug/build")).unwrap() {
-        let e = e.unwrap();
-        if !e
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{APP}-"))
-        {
-            continue;
-        }
-        let p = e.path().join("out/prebake");
-        if let Ok(m) = std::fs::metadata(p.join("manifest.json")) {
-            let t = m.modified().unwrap();
-            if best.as_ref().is_none_or(|(b, _)| t > *b) {
-                best = Some((t, p));
-            }
-        }
-    }
-    best.expect("the build script wrote no release").1
-}
-
 #[test]
 fn the_example_app_serves_its_fingerprinted_assets_with_integrity() {
     let build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["build", "--offline", "-p", APP])
         .current_dir(repo())
-        .env("CARGO_TARGET_DIR", target())
+        .env("CARGO_TARGET_DIR", target_dir())
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("run cargo");
@@ -252,7 +219,7 @@ fn the_example_app_serves_its_fingerprinted_assets_with_integrity() {
     assert!(!stderr.contains("warning"), "{stderr}");
 
     // From the binary: the constants and the embedded bytes.
-    let dir = built_release();
+    let dir = newest_build_dir(&target_dir(), APP, "out/prebake/manifest.json").join("out/prebake");
     let manifest = Manifest::load(dir.join("manifest.json")).unwrap();
     assert_eq!(manifest.base, "/assets/");
     let server = Server::start(&[]);

@@ -305,3 +305,34 @@ pub fn escaping_project() -> Project {
     );
     p
 }
+
+/// The target dir the tests were built in (cargo's `CARGO_TARGET_TMPDIR`
+/// is its `tmp/`).
+pub fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The newest `debug/build/<package>-*/` directory of `target` that holds
+/// `file`: where cargo compiled a build script (`build-script-build`) or
+/// ran it (`output`, with `out/` beside it).
+pub fn newest_build_dir(target: &Path, package: &str, file: &str) -> PathBuf {
+    let prefix = format!("{package}-");
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for e in fs::read_dir(target.join("debug/build")).unwrap() {
+        let e = e.unwrap();
+        if !e.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        if let Ok(m) = fs::metadata(e.path().join(file)) {
+            let t = m.modified().unwrap();
+            if best.as_ref().is_none_or(|(b, _)| t > *b) {
+                best = Some((t, e.path()));
+            }
+        }
+    }
+    best.unwrap_or_else(|| panic!("no {package}-*/{file} under debug/build"))
+        .1
+}
