@@ -8,27 +8,15 @@ mod common;
 
 use std::path::Path;
 
-use common::{Project, read_tree};
+use common::{CRATE_FILES, Project, read_tree};
 use prebake::build_script::Builder;
 
 fn crate_project() -> Project {
     let p = Project::new();
-    p.write("Cargo.toml", "[package]\nname = \"app\"\n")
-        .write("prebake.toml", "base = \"/static/\"\n")
-        .write(
-            "assets/app.ts",
-            "import { tiny } from \"tiny\";\nimport \"./style.css\";\nconsole.log(tiny);\n",
-        )
-        .write(
-            "assets/style.css",
-            ".a { background: url(\"./img/logo.png\"); }\n",
-        )
-        .write("assets/img/logo.png", b"\x89PNG not really\n")
-        .write(
-            "node_modules/tiny/package.json",
-            "{ \"name\": \"tiny\", \"main\": \"index.js\" }\n",
-        )
-        .write("node_modules/tiny/index.js", "export const tiny = 1;\n");
+    p.write("Cargo.toml", "[package]\nname = \"app\"\n");
+    for (rel, content) in CRATE_FILES {
+        p.write(rel, content);
+    }
     p
 }
 

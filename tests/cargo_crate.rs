@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use common::{newest_build_dir, read_tree, repo, target_dir};
+use common::{CRATE_FILES, newest_build_dir, read_tree, repo, target_dir, write_file};
 
 const NAME: &str = "prebake-t33-sample";
 
@@ -64,7 +64,7 @@ impl Sample {
         // unifies with what this test suite compiled.
         s.write(
             "Cargo.toml",
-            &format!(
+            format!(
                 r#"[package]
 name = "{NAME}"
 version = "0.1.0"
@@ -124,28 +124,14 @@ fn main() {
 }
 "#,
         );
-        s.write("prebake.toml", "base = \"/static/\"\n");
-        s.write(
-            "assets/app.ts",
-            "import { tiny } from \"tiny\";\nimport \"./style.css\";\nconsole.log(tiny as number);\n",
-        );
-        s.write(
-            "assets/style.css",
-            ".a { background: url(\"./img/logo.png\"); }\n",
-        );
-        s.write("assets/img/logo.png", "\u{89}PNG not really\n");
-        s.write(
-            "node_modules/tiny/package.json",
-            "{ \"name\": \"tiny\", \"main\": \"index.js\" }\n",
-        );
-        s.write("node_modules/tiny/index.js", "export const tiny = 1;\n");
+        for (rel, content) in CRATE_FILES {
+            s.write(rel, content);
+        }
         s
     }
 
-    fn write(&self, rel: &str, content: &str) {
-        let p = self.dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
+    fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        write_file(&self.dir, rel, content);
     }
 
     fn cargo(&self, sde: Option<&str>) -> Build {

@@ -52,9 +52,7 @@ impl Project {
     /// Writes a file (creating parents), relative to the project.
     #[track_caller]
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Project {
-        let p = self.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, content).unwrap();
+        write_file(self.path(), rel, content);
         self
     }
 
@@ -336,3 +334,33 @@ pub fn newest_build_dir(target: &Path, package: &str, file: &str) -> PathBuf {
     best.unwrap_or_else(|| panic!("no {package}-*/{file} under debug/build"))
         .1
 }
+
+/// Writes a file below `dir` (creating parents).
+#[track_caller]
+pub fn write_file(dir: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, content).unwrap();
+}
+
+/// The assets of a crate that builds them with `prebake::build_script`:
+/// an entry importing a package and a stylesheet, which references an
+/// image; the package under `node_modules`; a `prebake.toml` giving the
+/// base `/static/`.
+pub const CRATE_FILES: [(&str, &[u8]); 6] = [
+    ("prebake.toml", b"base = \"/static/\"\n"),
+    (
+        "assets/app.ts",
+        b"import { tiny } from \"tiny\";\nimport \"./style.css\";\nconsole.log(tiny);\n",
+    ),
+    (
+        "assets/style.css",
+        b".a { background: url(\"./img/logo.png\"); }\n",
+    ),
+    ("assets/img/logo.png", b"\x89PNG not really\n"),
+    (
+        "node_modules/tiny/package.json",
+        b"{ \"name\": \"tiny\", \"main\": \"index.js\" }\n",
+    ),
+    ("node_modules/tiny/index.js", b"export const tiny = 1;\n"),
+];
