@@ -582,24 +582,16 @@ async function runPrebake(project) {
     // one edit: write, then read events until a build that started after the write ends with
     // ok, with a new manifest whose entry output holds the token; the sample is the time of
     // that build-end line. An ok build without the edit (stale) is counted and skipped.
-    const measure = async (rel, text, check) => {
-      const from = ev.events.length;
-      const tEdit = performance.now();
-      fs.writeFileSync(path.join(SRC, rel), text);
-      let k = from, builds = 0;
-      for (;;) {
-        const [start, si] = await ev.next(k, (e) => e.event === 'build-start', `build-start after the edit of ${rel}`);
-        const [end, ei] = await ev.next(si + 1, (e) => e.event === 'build-end' && e.build === start.build, `build-end of build ${start.build}`);
-        builds++; k = ei + 1;
+    const measure = (rel, text, check) => editUntil(ev, rel, text,
+      (start) => (e) => e.event === 'build-end' && e.build === start.build,
+      (start, end, tEdit, builds) => {
         if (!end.ok) throw fail(`build ${start.build} after the edit of ${rel} failed: ${JSON.stringify(end.diagnostics ?? []).slice(0, 2000)}`);
         const now = readManifest();
         const changed = now.text !== manifest.text;
         manifest = now;
-        if (changed && check(JSON.parse(now.text))) {
-          return { ms: end.t - tEdit, toStart: start.t - tEdit, build: end.duration_ms, builds, changed: end.changed };
-        }
-      }
-    };
+        return changed && check(JSON.parse(now.text))
+          && { ms: end.t - tEdit, toStart: start.t - tEdit, build: end.duration_ms, builds, changed: end.changed };
+      });
     const samples = await editLoop(phase, project, measure,
       (leaf, token) => (m) => filesContain(OUT, prebakeEntryFiles(m, `entries/${leaf.entry}.ts`), token),
       (css, token) => (m) => filesContain(OUT, prebakeEntryFiles(m, `styles/${css.entry}.css`), token));
@@ -638,6 +630,23 @@ async function runPrebake(project) {
     fs.writeFileSync(path.join(RESULTS, 'prebake-events.jsonl'), ev.lines.join('\n') + '\n');
     fs.writeFileSync(path.join(RESULTS, 'prebake-stderr.log'), stderr);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+// Writes one edit, then reads build-start/build-end pairs from `ev` (the end is the first event
+// after the start that `endOf(start)` accepts) until `sample(start, end, tEdit, builds)` returns
+// a sample; it returns false for a build that does not hold the edit yet (stale), and throws for
+// a failed build.
+async function editUntil(ev, rel, text, endOf, sample) {
+  let k = ev.events.length, builds = 0;
+  const tEdit = performance.now();
+  fs.writeFileSync(path.join(SRC, rel), text);
+  for (;;) {
+    const [start, si] = await ev.next(k, (e) => e.event === 'build-start', `build-start after the edit of ${rel}`);
+    const [end, ei] = await ev.next(si + 1, endOf(start), `build-end after the edit of ${rel}`);
+    builds++; k = ei + 1;
+    const got = sample(start, end, tEdit, builds);
+    if (got) return got;
   }
 }
 
@@ -703,21 +712,12 @@ async function runEsbuildWatch(esbuild, project) {
     const [initial] = await ev.next(0, (e) => e.event === 'build-end', 'initial build', Math.max(TIMEOUT_MS, 60000));
     if (!initial.ok) throw new BenchError(`${phase}: the initial build failed: ${JSON.stringify(initial.errors).slice(0, 2000)}`, ev);
     log(`${phase}: watching; initial build done after ${ms(initial.t - t0)} ms`);
-    const measure = async (rel, text, check) => {
-      const from = ev.events.length;
-      const tEdit = performance.now();
-      fs.writeFileSync(path.join(SRC, rel), text);
-      let k = from, builds = 0;
-      for (;;) {
-        const [start, si] = await ev.next(k, (e) => e.event === 'build-start', `onStart after the edit of ${rel}`);
-        const [end, ei] = await ev.next(si + 1, (e) => e.event === 'build-end', 'onEnd');
-        builds++; k = ei + 1;
+    const measure = (rel, text, check) => editUntil(ev, rel, text,
+      () => (e) => e.event === 'build-end',
+      (start, end, tEdit, builds) => {
         if (!end.ok) throw new BenchError(`${phase}: build after the edit of ${rel} failed: ${JSON.stringify(end.errors).slice(0, 2000)}`, ev);
-        if (check(end.metafile)) {
-          return { ms: end.t - tEdit, toStart: start.t - tEdit, build: end.t - start.t, builds };
-        }
-      }
-    };
+        return check(end.metafile) && { ms: end.t - tEdit, toStart: start.t - tEdit, build: end.t - start.t, builds };
+      });
     const samples = await editLoop(phase, project, measure, esbuildJsCheck, esbuildCssCheck);
     return { ready: { ms: initial.t - t0 }, samples };
   } finally {
