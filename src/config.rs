@@ -71,6 +71,18 @@ pub enum Jsx {
     Classic { factory: String, fragment: String },
 }
 
+/// The JSX settings a user gave (`prebake.toml` or flags), which win over
+/// a file's tsconfig.json; `None` where the tsconfig.json or the default
+/// decides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsxUser {
+    /// `jsx`: true for classic.
+    pub classic: Option<bool>,
+    pub import_source: Option<String>,
+    pub factory: Option<String>,
+    pub fragment: Option<String>,
+}
+
 /// Which decorator semantics to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decorators {
@@ -253,8 +265,13 @@ pub struct Config {
     pub manifest: String,
     pub sri: Sri,
     pub jsx: Jsx,
+    /// The JSX settings given explicitly, which win over tsconfig.json.
+    pub jsx_user: JsxUser,
     pub css_error_recovery: bool,
     pub decorators: Decorators,
+    /// `decorators` was given explicitly (it wins over tsconfig.json's
+    /// `experimentalDecorators`).
+    pub decorators_user: bool,
     /// Bare imports are errors.
     pub strict: bool,
     pub urls: UrlStyle,
@@ -914,9 +931,16 @@ impl Options {
             hash_length,
             manifest,
             sri,
+            jsx_user: JsxUser {
+                classic: s.jsx.as_deref().map(|j| j == "classic"),
+                import_source: s.jsx_import_source.clone(),
+                factory: s.jsx_factory.clone(),
+                fragment: s.jsx_fragment.clone(),
+            },
             jsx,
             css_error_recovery: s.css_error_recovery.unwrap_or(false),
             decorators,
+            decorators_user: s.decorators.is_some(),
             strict: s.strict.unwrap_or(false),
             urls,
             sourcemap,
@@ -1209,7 +1233,9 @@ fn build_globs(globs: &[String]) -> Result<GlobSet, String> {
     b.build().map_err(|e| e.to_string())
 }
 
-fn is_member_expr(s: &str) -> bool {
+/// A JSX factory such as `h` or `React.createElement`: identifiers joined
+/// by dots.
+pub fn is_member_expr(s: &str) -> bool {
     !s.is_empty()
         && s.split('.').all(|part| {
             let mut chars = part.chars();

@@ -49,6 +49,13 @@ pub enum JsKind {
     Tsx,
 }
 
+impl JsKind {
+    /// `.ts`, `.tsx`, `.mts`, `.cts`.
+    pub fn is_typescript(self) -> bool {
+        matches!(self, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts)
+    }
+}
+
 /// One input file.
 #[derive(Debug, Clone)]
 pub struct Source {

@@ -88,6 +88,8 @@ pub mod pipeline;
 pub mod refs;
 #[cfg(feature = "compiler")]
 pub mod sourcemap;
+#[cfg(feature = "compiler")]
+pub mod tsconfig;
 #[cfg(feature = "cli")]
 pub mod watch;
 

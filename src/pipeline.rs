@@ -153,6 +153,8 @@ struct CachedFile {
     digest: [u8; 32],
     logical: String,
     kind: Kind,
+    /// The options its tsconfig.json gave ([`JsOptions::file_key`]).
+    variant: u64,
     compiled: Compiled,
 }
 
@@ -160,11 +162,14 @@ impl Session {
     /// The compiled result of `src` with these bytes, if it is still what
     /// a compile would give: for a stylesheet, every file it `@import`s
     /// (read by lightningcss) must still read the same.
-    fn reusable(&self, src: &Source, digest: &[u8; 32]) -> Option<Compiled> {
+    fn reusable(&self, src: &Source, digest: &[u8; 32], variant: u64) -> Option<Compiled> {
         let hit = {
             let files = self.files.lock().ok()?;
             let c = files.get(&src.path)?;
-            (c.digest == *digest && c.logical == src.logical && c.kind == src.kind)
+            (c.digest == *digest
+                && c.logical == src.logical
+                && c.kind == src.kind
+                && c.variant == variant)
                 .then(|| c.compiled.clone())?
         };
         if src.kind != Kind::Css {
@@ -215,7 +220,7 @@ impl Session {
         self.read(path).ok().map(|(d, _)| d)
     }
 
-    fn store(&self, src: &Source, digest: [u8; 32], compiled: &Compiled) {
+    fn store(&self, src: &Source, digest: [u8; 32], variant: u64, compiled: &Compiled) {
         if let Ok(mut files) = self.files.lock() {
             files.insert(
                 src.path.clone(),
@@ -223,6 +228,7 @@ impl Session {
                     digest,
                     logical: src.logical.clone(),
                     kind: src.kind,
+                    variant,
                     compiled: compiled.clone(),
                 },
             );
@@ -336,8 +342,13 @@ fn run(
     out.inputs = sources.iter().map(|s| s.path.clone()).collect();
 
     let maps = cfg.sourcemap != SourceMaps::None;
-    let mut js_opts = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
-    js_opts.source_map = maps;
+    let js_opts = JsOptions::from_config(cfg);
+    // Where imports lead, package.json files and tsconfig.json files, as
+    // far as this build (or this session, until files move) learns them.
+    let resolution = match session {
+        Some(s) => s.bundle.resolution(cfg.project_dir()),
+        None => Arc::new(crate::bundle::Resolution::new(cfg.project_dir())),
+    };
     let css_opts = CssOptions {
         minify: cfg.minify,
         targets: cfg.targets,
@@ -367,6 +378,7 @@ fn run(
                 &css_scope,
                 &known,
                 session.map(|s| &s.bundle),
+                &resolution,
             )
         }) {
             Ok(b) => {
@@ -428,7 +440,15 @@ fn run(
                     if let Ok(mut r) = running.lock() {
                         r.insert(i, (cfg.display_path(&src.path), Instant::now()));
                     }
-                    let result = compile_one(cfg, src, &js_opts, &css_opts, &css_scope, session);
+                    let result = compile_one(
+                        cfg,
+                        src,
+                        &js_opts,
+                        &css_opts,
+                        &css_scope,
+                        session,
+                        &resolution.tsconfigs,
+                    );
                     if let Ok(mut r) = running.lock() {
                         r.remove(&i);
                     }
@@ -1016,6 +1036,7 @@ struct ChunkMeta {
 }
 
 /// Finds the declared entries among the sources and bundles them.
+#[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
 fn bundle_entries(
     cfg: &Config,
     sources: &[Source],
@@ -1024,6 +1045,7 @@ fn bundle_entries(
     css_scope: &CssScope<'_>,
     known: &std::collections::BTreeSet<String>,
     cache: Option<&crate::bundle::Cache>,
+    resolution: &crate::bundle::Resolution,
 ) -> Result<crate::bundle::Bundle, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut entries = Vec::new();
@@ -1056,7 +1078,9 @@ fn bundle_entries(
         .filter(|l| !cfg.entries.contains(l))
         .cloned()
         .collect();
-    crate::bundle::bundle(cfg, &entries, js_opts, css_opts, css_scope, &known, cache)
+    crate::bundle::bundle(
+        cfg, &entries, js_opts, css_opts, css_scope, &known, cache, resolution,
+    )
 }
 
 /// A file's final name and bytes, and its map file (name and bytes).
@@ -1251,8 +1275,22 @@ fn compile_one(
     css_opts: &CssOptions,
     css_scope: &CssScope<'_>,
     session: Option<&Session>,
+    tsconfigs: &crate::tsconfig::TsConfigs,
 ) -> Compiled {
     let shown = cfg.display_path(&src.path);
+    // A script's own options, under its tsconfig.json.
+    let own_opts;
+    let js_opts = match src.kind {
+        Kind::Js(kind) => match tsconfigs.for_file(&src.path) {
+            Ok(ts) => {
+                own_opts = js_opts.for_file(&ts, kind.is_typescript());
+                &own_opts
+            }
+            Err(d) => return (Err(vec![d]), Vec::new()),
+        },
+        _ => js_opts,
+    };
+    let variant = js_opts.file_key();
     let read_error = |e: std::io::Error| {
         (
             Err(vec![
@@ -1272,7 +1310,7 @@ fn compile_one(
         Ok(r) => r,
         Err(e) => return read_error(e),
     };
-    if let Some(hit) = session.reusable(src, &digest) {
+    if let Some(hit) = session.reusable(src, &digest, variant) {
         return with_identity(hit, src, &digest);
     }
     // Known by its metadata, but never compiled like this: read it now,
@@ -1285,7 +1323,7 @@ fn compile_one(
         },
     };
     let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
-    session.store(src, digest, &compiled);
+    session.store(src, digest, variant, &compiled);
     with_identity(compiled, src, &digest)
 }
 

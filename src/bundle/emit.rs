@@ -91,6 +91,7 @@ pub fn emit_module(
             helper: &helper,
             ph,
             free,
+            top,
             this_repl: if is_cjs {
                 Some(Expr::Ident(Ident::new("exports".into(), DUMMY_SP, free)))
             } else {
@@ -507,6 +508,12 @@ struct Rewrite<'a> {
     helper: &'a dyn Fn(&str) -> Expr,
     ph: &'a Placeholders<'a>,
     free: SyntaxContext,
+    /// The module's top-level context, which every renamed binding takes:
+    /// bindings that transforms made (a decorated class's `_Foo`, an
+    /// inlined helper) have contexts of their own, and the minifier only
+    /// keeps top-level bindings of this context, and only matches the
+    /// names the build keeps against it.
+    top: SyntaxContext,
     this_repl: Option<Expr>,
     iife: bool,
     fn_depth: u32,
@@ -694,7 +701,7 @@ impl Rewrite<'_> {
             Expr::Ident(Ident::new(
                 self.names.get(s).cloned().unwrap_or_default(),
                 i.span,
-                i.ctxt,
+                self.top,
             ))
         })
     }
@@ -813,6 +820,7 @@ impl VisitMut for Rewrite<'_> {
     fn visit_mut_ident(&mut self, i: &mut Ident) {
         if let Some(&s) = self.plan.renames.get(&i.to_id()) {
             i.sym = self.names.get(s).cloned().unwrap_or_default();
+            i.ctxt = self.top;
         }
     }
 

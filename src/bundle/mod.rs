@@ -116,7 +116,7 @@ pub struct Cache {
     /// The resolver (with what it learnt of the file system) and the
     /// package.json cache, kept until a file is added, removed or renamed
     /// or a JSON file changes (see [`Cache::invalidate_resolution`]).
-    resolution: std::sync::Mutex<Option<Arc<(ModuleResolver, PackageCache)>>>,
+    resolution: std::sync::Mutex<Option<Arc<Resolution>>>,
     /// Bumped by every bundle; entries not used by the latest are dropped.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -125,9 +125,18 @@ struct Cached {
     digest: [u8; 32],
     /// The file's metadata when it was read, if trustworthy (see `Stamp`).
     stamp: Option<Stamp>,
-    node_mode: bool,
+    /// What else the load depended on: `node_mode` and the file's
+    /// tsconfig.json settings ([`variant`]).
+    variant: u64,
     loaded: (module::Js, Vec<module::Record>),
     generation: u64,
+}
+
+/// Everything besides a file's bytes that its load depends on and that can
+/// change within a session: Node's interop mode (a package.json `type`)
+/// and the options its tsconfig.json gives.
+fn variant(node_mode: bool, opts: &JsOptions) -> u64 {
+    (opts.file_key() << 1) | u64::from(node_mode)
 }
 
 /// A file's metadata, standing in for its bytes between builds of a
@@ -179,12 +188,12 @@ impl Cache {
         &self,
         path: &Path,
         now: Stamp,
-        node_mode: bool,
+        variant: u64,
     ) -> Option<(module::Js, Vec<module::Record>)> {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let mut m = self.modules.lock().ok()?;
         let c = m.get_mut(path)?;
-        if c.stamp != Some(now) || c.node_mode != node_mode {
+        if c.stamp != Some(now) || c.variant != variant {
             return None;
         }
         c.generation = generation;
@@ -196,7 +205,7 @@ impl Cache {
         path: &Path,
         bytes: &[u8],
         stamp: Option<Stamp>,
-        node_mode: bool,
+        variant: u64,
         load: impl FnOnce() -> LoadResult,
     ) -> LoadResult {
         use sha2::Digest as _;
@@ -205,7 +214,7 @@ impl Cache {
         if let Ok(mut m) = self.modules.lock()
             && let Some(c) = m.get_mut(path)
             && c.digest == digest
-            && c.node_mode == node_mode
+            && c.variant == variant
         {
             c.generation = generation;
             c.stamp = stamp;
@@ -223,7 +232,7 @@ impl Cache {
                 Cached {
                     digest,
                     stamp,
-                    node_mode,
+                    variant,
                     loaded: loaded.clone(),
                     generation,
                 },
@@ -255,8 +264,8 @@ impl Cache {
         }
     }
 
-    fn resolution(&self, project: &Path) -> Arc<(ModuleResolver, PackageCache)> {
-        let fresh = || Arc::new((ModuleResolver::new(project), PackageCache::default()));
+    pub(crate) fn resolution(&self, project: &Path) -> Arc<Resolution> {
+        let fresh = || Arc::new(Resolution::new(project));
         let Ok(mut r) = self.resolution.lock() else {
             return fresh();
         };
@@ -310,6 +319,26 @@ impl Cache {
     fn end(&self, generation: u64) {
         if let Ok(mut m) = self.modules.lock() {
             m.retain(|_, c| c.generation == generation);
+        }
+    }
+}
+
+/// What resolution learns of the file system: where imports lead,
+/// package.json files, and the tsconfig.json of each source. A build makes
+/// one; a session keeps it until files are added, removed or renamed or a
+/// JSON file changes.
+pub struct Resolution {
+    pub modules: ModuleResolver,
+    pub packages: PackageCache,
+    pub tsconfigs: crate::tsconfig::TsConfigs,
+}
+
+impl Resolution {
+    pub fn new(project: &Path) -> Resolution {
+        Resolution {
+            modules: ModuleResolver::new(project),
+            packages: PackageCache::default(),
+            tsconfigs: crate::tsconfig::TsConfigs::new(),
         }
     }
 }
@@ -455,6 +484,7 @@ struct Ctx<'a> {
     js_opts: &'a JsOptions,
     resolver: &'a ModuleResolver,
     packages: &'a PackageCache,
+    tsconfigs: &'a crate::tsconfig::TsConfigs,
     defines: &'a [(Vec<String>, swc_core::ecma::ast::Expr)],
 }
 
@@ -507,16 +537,24 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
         };
     };
     let node_mode = module::is_node_mode(path, kind, ctx.packages);
+    // The file's own options, under its tsconfig.json.
+    let ts = match ctx.tsconfigs.for_file(path) {
+        Ok(ts) => ts,
+        Err(d) => return fail(vec![d]),
+    };
+    let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
+    let js_opts = ctx.js_opts.for_file(&ts, is_ts);
+    let variant = variant(node_mode, &js_opts);
     // A session trusts a file it read before whose metadata is unchanged
     // (see `Stamp`): no read, no hash, no parse.
     let stamp = ctx.cache.and_then(|_| Stamp::of(path));
     let loaded = match ctx
         .cache
         .zip(stamp)
-        .and_then(|(c, now)| c.unchanged(path, now, node_mode))
+        .and_then(|(c, now)| c.unchanged(path, now, variant))
     {
         Some(l) => Ok(l),
-        None => read_and_load(ctx, path, &name, &shown, kind, node_mode, stamp),
+        None => read_and_load(ctx, path, &name, &shown, kind, node_mode, stamp, &js_opts),
     };
     let (js, mut records) = match loaded {
         Ok(r) => r,
@@ -587,6 +625,7 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
 
 /// Reads and loads one JS (or JSON) module, through the session's cache
 /// when there is one.
+#[allow(clippy::too_many_arguments)] // one job with its inputs spelled out
 fn read_and_load(
     ctx: &Ctx<'_>,
     path: &Path,
@@ -595,6 +634,7 @@ fn read_and_load(
     kind: JsKind,
     node_mode: bool,
     stamp: Option<Stamp>,
+    js_opts: &JsOptions,
 ) -> LoadResult {
     let ext = discover::extension(name).to_ascii_lowercase();
     let bytes = std::fs::read(path).map_err(|e| {
@@ -628,7 +668,7 @@ fn read_and_load(
                 shown,
                 &js_text,
                 kind,
-                ctx.js_opts,
+                js_opts,
                 ctx.defines,
                 node_mode,
                 ext == ".json",
@@ -636,12 +676,13 @@ fn read_and_load(
         })
     };
     match ctx.cache {
-        Some(c) => c.load(path, &bytes, stamp, node_mode, load),
+        Some(c) => c.load(path, &bytes, stamp, variant(node_mode, js_opts), load),
         None => load(),
     }
 }
 
 /// Bundles the entries (sources of kind JS, in config order).
+#[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
 pub fn bundle(
     cfg: &Config,
     entries: &[&Source],
@@ -650,16 +691,12 @@ pub fn bundle(
     css_scope: &CssScope<'_>,
     known_logicals: &BTreeSet<String>,
     cache: Option<&Cache>,
+    resolution: &Resolution,
 ) -> Result<Bundle, Vec<Diagnostic>> {
     let mut timings = Timings::new();
     let generation = cache.map(Cache::begin);
     let mut diagnostics = Vec::new();
-    let project = cfg.project_dir();
-    let resolution = match cache {
-        Some(c) => c.resolution(project),
-        None => Arc::new((ModuleResolver::new(project), PackageCache::default())),
-    };
-    let (resolver, packages) = &*resolution;
+    let (resolver, packages) = (&resolution.modules, &resolution.packages);
     let mut defines = Vec::new();
     for (k, v) in &cfg.define {
         match module::define_expr(v) {
@@ -683,6 +720,7 @@ pub fn bundle(
         js_opts,
         resolver,
         packages,
+        tsconfigs: &resolution.tsconfigs,
         defines: &defines,
     };
 
@@ -704,7 +742,7 @@ pub fn bundle(
             Path::new(RUNTIME_NAME),
             RUNTIME.as_bytes(),
             None,
-            false,
+            variant(false, js_opts),
             load_runtime,
         ),
         None => load_runtime(),

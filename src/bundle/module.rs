@@ -10,7 +10,7 @@
 
 #![allow(clippy::wildcard_imports)] // the swc AST is used whole
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -255,6 +255,15 @@ pub fn load_js(
         let top = SyntaxContext::empty().apply_mark(f.top_level_mark);
         let mut a = Analysis::new(&f.fm, text, unresolved, top, name);
         a.take_module_decls(&mut module);
+        // Top-level bindings that transforms made (a decorated class's
+        // `_Foo`, inlined helpers) have contexts of their own: they are
+        // counted by identity like those the source wrote.
+        for item in &module.body {
+            if let ModuleItem::Stmt(s) = item {
+                a.synthesized
+                    .extend(scope_bindings(s).into_iter().filter(|id| id.1 != top));
+            }
+        }
         module.visit_with(&mut a.uses());
         let mut records_visitor = Records {
             a: &mut a,
@@ -545,6 +554,8 @@ struct Analysis<'a> {
     globals_used: BTreeSet<Atom>,
     counts: HashMap<Id, u32>,
     non_member: BTreeSet<Id>,
+    /// Top-level bindings whose context is not the top-level one.
+    synthesized: HashSet<Id>,
     esm_syntax: bool,
     has_import_meta: bool,
     has_tla: bool,
@@ -571,6 +582,7 @@ impl<'a> Analysis<'a> {
             globals_used: BTreeSet::new(),
             counts: HashMap::new(),
             non_member: BTreeSet::new(),
+            synthesized: HashSet::new(),
             esm_syntax: false,
             has_import_meta: false,
             has_tla: false,
@@ -794,7 +806,7 @@ impl Visit for Uses<'_, '_> {
     fn visit_ident(&mut self, i: &Ident) {
         if i.ctxt == self.a.unresolved {
             self.a.globals_used.insert(i.sym.clone());
-        } else if i.ctxt == self.a.top {
+        } else if i.ctxt == self.a.top || self.a.synthesized.contains(&i.to_id()) {
             *self.a.counts.entry(i.to_id()).or_default() += 1;
             if !self.in_member_obj {
                 self.a.non_member.insert(i.to_id());

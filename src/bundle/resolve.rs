@@ -1,8 +1,8 @@
 //! Module resolution for bundling: relative specifiers with extension and
 //! `index` probing, bare specifiers from `node_modules` (package.json
 //! `exports` with conditions, `browser`, `module`, `main`, the `browser`
-//! field's replacements), subpath `imports` (`#internal`), and optional
-//! tsconfig `paths`.
+//! field's replacements), subpath `imports` (`#internal`), and each
+//! file's tsconfig `paths`.
 //!
 //! The algorithm is `oxc_resolver`'s (a port of webpack's enhanced-resolve,
 //! used by rolldown and rspack), configured for the browser like esbuild's
@@ -15,10 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use oxc_resolver::{
-    ResolveContext, ResolveError, ResolveOptions, Resolver, TsconfigDiscovery, TsconfigOptions,
-    TsconfigReferences,
-};
+use oxc_resolver::{ResolveContext, ResolveError, ResolveOptions, Resolver, TsconfigDiscovery};
 
 use crate::diagnostics::{Category, Diagnostic, Label};
 
@@ -62,19 +59,14 @@ pub const EXTENSIONS: [&str; 9] = [
 ];
 
 impl ModuleResolver {
-    /// A resolver for the project in `project`. A `tsconfig.json` there
-    /// supplies `paths` (and `baseUrl`), following `extends` and project
-    /// references.
+    /// A resolver for the project in `project`. Each file's tsconfig.json
+    /// (the nearest that owns it, as esbuild and TypeScript find it; see
+    /// [`crate::tsconfig`]) supplies `paths` (and `baseUrl`), following
+    /// `extends` and project references; files in `node_modules` use none.
     pub fn new(project: &Path) -> ModuleResolver {
-        let tsconfig = project.join("tsconfig.json");
         let options = |conditions: [&str; 4]| ResolveOptions {
             cwd: Some(project.to_path_buf()),
-            tsconfig: tsconfig.is_file().then(|| {
-                TsconfigDiscovery::Manual(TsconfigOptions {
-                    config_file: tsconfig.clone(),
-                    references: TsconfigReferences::Auto,
-                })
-            }),
+            tsconfig: Some(TsconfigDiscovery::Auto),
             alias_fields: vec![vec!["browser".into()]],
             condition_names: conditions.iter().map(|c| (*c).to_string()).collect(),
             extensions: EXTENSIONS.iter().map(|e| (*e).to_string()).collect(),

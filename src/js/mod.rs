@@ -36,11 +36,12 @@ use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::transforms::{proposal, react, typescript};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith, VisitWith as _};
 
-use crate::config::{Decorators, Jsx, Targets};
+use crate::config::{Decorators, Jsx, JsxUser, Targets};
 use crate::diagnostics::{Category, Diagnostic, Label};
 use crate::discover::JsKind;
 use crate::refs::Reference;
 use crate::sourcemap::Edit;
+use crate::tsconfig::{TsJsx, TsSettings};
 
 /// Deepest bracket nesting accepted in JS. Real code stays far below; the
 /// bound keeps hostile input from exhausting the stack (which aborts the
@@ -57,10 +58,12 @@ pub const MAX_ELSE_IF: usize = 10_000;
 /// error rather than a hang; at this bound the worst shape takes about 2 s.
 pub const MAX_AST_DEPTH: usize = 2_000;
 
-/// Settings of the JS stage, derived once from the config.
+/// Settings of the JS stage, derived once from the config, then per file
+/// from its tsconfig.json ([`JsOptions::for_file`]).
 #[derive(Clone)]
 pub struct JsOptions {
     pub minify: bool,
+    /// The file's JSX transform (per-file pragmas are read in [`front`]).
     pub jsx: Jsx,
     pub decorators: Decorators,
     pub versions: Versions,
@@ -69,6 +72,43 @@ pub struct JsOptions {
     pub es: EsVersion,
     /// Produce a source map.
     pub source_map: bool,
+    /// TypeScript's code-shaping options for this file.
+    pub ts: TsEmit,
+    /// What the user set explicitly, which tsconfig.json cannot change.
+    pub jsx_user: JsxUser,
+    pub decorators_user: bool,
+}
+
+/// How TypeScript code is emitted, from the file's tsconfig.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::struct_excessive_bools)] // independent compiler options
+pub struct TsEmit {
+    /// `useDefineForClassFields`: fields are defined on the instance (the
+    /// standard); false assigns them in the constructor and drops fields
+    /// without an initializer, as TypeScript did before ES2022.
+    pub define_class_fields: bool,
+    /// `emitDecoratorMetadata` (legacy decorators only).
+    pub decorator_metadata: bool,
+    /// `verbatimModuleSyntax`: imports are kept unless marked `type`.
+    pub verbatim_module_syntax: bool,
+    /// `importsNotUsedAsValues: "preserve"`: an import whose names are all
+    /// elided still loads its module.
+    pub preserve_unused_imports: bool,
+    /// `esModuleInterop`: without it, `import * as ns` of a `CommonJS`
+    /// module is its `module.exports` itself (the bundler reads this).
+    pub es_module_interop: bool,
+}
+
+impl Default for TsEmit {
+    fn default() -> Self {
+        TsEmit {
+            define_class_fields: true,
+            decorator_metadata: false,
+            verbatim_module_syntax: false,
+            preserve_unused_imports: false,
+            es_module_interop: true,
+        }
+    }
 }
 
 impl JsOptions {
@@ -81,7 +121,91 @@ impl JsOptions {
             versions,
             es,
             source_map: false,
+            ts: TsEmit::default(),
+            jsx_user: JsxUser::default(),
+            decorators_user: false,
         }
+    }
+
+    /// The options of the config (what the user set explicitly is kept, so
+    /// a tsconfig.json cannot override it).
+    pub fn from_config(cfg: &crate::config::Config) -> JsOptions {
+        let mut o = JsOptions::new(cfg.minify, cfg.jsx.clone(), cfg.decorators, &cfg.targets);
+        o.source_map = cfg.sourcemap != crate::config::SourceMaps::None;
+        o.jsx_user = cfg.jsx_user.clone();
+        o.decorators_user = cfg.decorators_user;
+        o
+    }
+
+    /// These options for one file, under its tsconfig.json: settings the
+    /// user gave win, then the tsconfig.json's, then the defaults.
+    /// Decorators, class fields and import elision follow it in TypeScript
+    /// files only (JavaScript has the standard semantics); JSX in both, as
+    /// with esbuild.
+    #[must_use]
+    pub fn for_file(&self, ts: &TsSettings, is_ts: bool) -> JsOptions {
+        let mut o = self.clone();
+        if ts.file.is_none() {
+            return o;
+        }
+        let user = &self.jsx_user;
+        let valid = |f: &Option<String>| f.clone().filter(|f| crate::config::is_member_expr(f));
+        let classic = user
+            .classic
+            .or(ts.jsx.map(|j| j == TsJsx::Classic))
+            .unwrap_or(matches!(self.jsx, Jsx::Classic { .. }));
+        o.jsx = if classic {
+            Jsx::Classic {
+                factory: valid(&user.factory)
+                    .or_else(|| valid(&ts.jsx_factory))
+                    .unwrap_or_else(|| "React.createElement".into()),
+                fragment: valid(&user.fragment)
+                    .or_else(|| valid(&ts.jsx_fragment_factory))
+                    .unwrap_or_else(|| "React.Fragment".into()),
+            }
+        } else {
+            Jsx::Automatic {
+                import_source: user
+                    .import_source
+                    .clone()
+                    .or_else(|| {
+                        ts.jsx_import_source
+                            .clone()
+                            .filter(|s| !s.contains(|c: char| c.is_whitespace() || c == '"'))
+                    })
+                    .unwrap_or_else(|| "react".into()),
+            }
+        };
+        if is_ts {
+            if !self.decorators_user {
+                o.decorators = if ts.experimental_decorators {
+                    Decorators::Legacy
+                } else {
+                    Decorators::Standard
+                };
+            }
+            o.ts = TsEmit {
+                define_class_fields: ts.use_define_for_class_fields,
+                decorator_metadata: ts.emit_decorator_metadata,
+                verbatim_module_syntax: ts.verbatim_module_syntax,
+                preserve_unused_imports: ts.preserve_unused_imports,
+                es_module_interop: ts.es_module_interop,
+            };
+        }
+        o
+    }
+
+    /// A digest of everything that shapes a file's compiled code besides its
+    /// bytes and the build-wide settings: what its tsconfig.json changed.
+    pub fn file_key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // Deterministic within a process, which is all a session's cache
+        // needs (it never reaches an output).
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{:?}", self.jsx).hash(&mut h);
+        format!("{:?}", self.decorators).hash(&mut h);
+        self.ts.hash(&mut h);
+        h.finish()
     }
 }
 
@@ -350,21 +474,42 @@ pub(crate) fn front(
                 _ if !decorators => {}
                 Decorators::Standard => {
                     program.mutate(proposal::decorator_2022_03::decorator_2022_03());
+                    program.visit_mut_with(&mut KeepDecoratedClassNames {
+                        classes: Vec::new(),
+                        free: swc_core::common::SyntaxContext::empty().apply_mark(unresolved_mark),
+                    });
                 }
-                Decorators::Legacy => program.mutate(proposal::decorators::decorators(
-                    proposal::decorators::Config {
-                        legacy: true,
-                        emit_metadata: false,
-                        use_define_for_class_fields: true,
-                    },
-                )),
+                Decorators::Legacy => {
+                    program.visit_mut_with(&mut KeepLegacyDecoratedClassNames {
+                        free: swc_core::common::SyntaxContext::empty().apply_mark(unresolved_mark),
+                    });
+                    program.mutate(proposal::decorators::decorators(
+                        proposal::decorators::Config {
+                            legacy: true,
+                            emit_metadata: opts.ts.decorator_metadata,
+                            use_define_for_class_fields: opts.ts.define_class_fields,
+                        },
+                    ));
+                }
             }
+            // Per-file pragmas (`/** @jsx h */`) win over every setting.
+            let jsx = if jsx_syntax && src.contains("@jsx") {
+                with_pragmas(&opts.jsx, &jsx_pragmas(&comments))
+            } else {
+                opts.jsx.clone()
+            };
             if is_ts {
                 let ts_config = typescript::Config {
-                    native_class_properties: true,
+                    native_class_properties: opts.ts.define_class_fields,
+                    verbatim_module_syntax: opts.ts.verbatim_module_syntax,
+                    import_not_used_as_values: if opts.ts.preserve_unused_imports {
+                        typescript::ImportsNotUsedAsValues::Preserve
+                    } else {
+                        typescript::ImportsNotUsedAsValues::Remove
+                    },
                     ..Default::default()
                 };
-                match (&opts.jsx, kind) {
+                match (&jsx, kind) {
                     (Jsx::Classic { factory, fragment }, JsKind::Tsx) => {
                         program.mutate(typescript::tsx(
                             cm.clone(),
@@ -385,8 +530,19 @@ pub(crate) fn front(
                     )),
                 }
             }
+            // TypeScript's `useDefineForClassFields: false`: fields are
+            // assigned in the constructor, and fields without a value are
+            // not fields at all (a decorator's accessor on the prototype
+            // stays visible), after the strip has removed `declare` ones.
+            if is_ts && !opts.ts.define_class_fields {
+                program.mutate(
+                    swc_core::ecma::transforms::compat::class_fields_use_set::class_fields_use_set(
+                        false,
+                    ),
+                );
+            }
             if jsx_syntax && src.contains('<') {
-                let options = match &opts.jsx {
+                let options = match &jsx {
                     Jsx::Automatic { import_source } => react::Options {
                         runtime: Some(react::Runtime::Automatic),
                         import_source: Some(import_source.as_str().into()),
@@ -1015,6 +1171,257 @@ pub(crate) fn url_of_import_meta(n: &NewExpr) -> Option<(&swc_core::ecma::ast::I
             Some((url, s))
         }
         _ => None,
+    }
+}
+
+/// A file's JSX pragmas: `@jsx h`, `@jsxFrag Fragment`, `@jsxRuntime
+/// classic|automatic` and `@jsxImportSource preact`, in any comment, as
+/// TypeScript, Babel and esbuild read them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct JsxPragmas {
+    /// `@jsxRuntime`: true for classic.
+    classic: Option<bool>,
+    factory: Option<String>,
+    fragment: Option<String>,
+    import_source: Option<String>,
+}
+
+fn jsx_pragmas(comments: &SingleThreadedComments) -> JsxPragmas {
+    let (leading, trailing) = comments.borrow_all();
+    let mut all: Vec<_> = leading
+        .values()
+        .chain(trailing.values())
+        .flatten()
+        .collect();
+    all.sort_by_key(|c| c.span.lo);
+    let mut p = JsxPragmas::default();
+    for c in all {
+        let mut words = c
+            .text
+            .split(|ch: char| ch.is_whitespace() || ch == '*')
+            .filter(|w| !w.is_empty());
+        while let Some(w) = words.next() {
+            let value = || words.clone().next().map(str::to_string);
+            match w {
+                "@jsxRuntime" => match value().as_deref() {
+                    Some("classic") => p.classic = Some(true),
+                    Some("automatic") => p.classic = Some(false),
+                    _ => {}
+                },
+                // A factory that is not a dotted name is ignored (swc
+                // would fail on it).
+                "@jsx" => {
+                    p.factory = value().filter(|v| crate::config::is_member_expr(v));
+                }
+                "@jsxFrag" => {
+                    p.fragment = value().filter(|v| crate::config::is_member_expr(v));
+                }
+                "@jsxImportSource" => p.import_source = value(),
+                _ => {}
+            }
+        }
+    }
+    p
+}
+
+/// `jsx` under a file's pragmas. `@jsx` alone means the classic runtime
+/// with that factory (as in TypeScript, Babel's classic default and
+/// esbuild's), `@jsxImportSource` alone the automatic one.
+fn with_pragmas(jsx: &Jsx, p: &JsxPragmas) -> Jsx {
+    let classic = p.classic.unwrap_or(if p.factory.is_some() {
+        true
+    } else if p.import_source.is_some() {
+        false
+    } else {
+        matches!(jsx, Jsx::Classic { .. })
+    });
+    match (classic, jsx) {
+        (true, Jsx::Classic { factory, fragment }) => Jsx::Classic {
+            factory: p.factory.clone().unwrap_or_else(|| factory.clone()),
+            fragment: p.fragment.clone().unwrap_or_else(|| fragment.clone()),
+        },
+        (true, Jsx::Automatic { .. }) => Jsx::Classic {
+            factory: p
+                .factory
+                .clone()
+                .unwrap_or_else(|| "React.createElement".into()),
+            fragment: p
+                .fragment
+                .clone()
+                .unwrap_or_else(|| "React.Fragment".into()),
+        },
+        (false, Jsx::Automatic { import_source }) => Jsx::Automatic {
+            import_source: p
+                .import_source
+                .clone()
+                .unwrap_or_else(|| import_source.clone()),
+        },
+        (false, Jsx::Classic { .. }) => Jsx::Automatic {
+            import_source: p.import_source.clone().unwrap_or_else(|| "react".into()),
+        },
+    }
+}
+
+/// Standard class decorators get their context's `name` from the class's
+/// `name` property at run time (swc's helper, like Babel's and TypeScript's,
+/// reads `targetClass.name`), which the bundler and the minifier rename.
+/// The spec's `name` is the class's name as written (esbuild passes it as a
+/// string), so a decorated class is given back its written name before its
+/// decorators run, as esbuild's `--keep-names` does.
+struct KeepDecoratedClassNames {
+    /// Written names of the classes being visited (`None`: anonymous or
+    /// made by a transform).
+    classes: Vec<Option<swc_core::atoms::Atom>>,
+    /// The context of global names (`Object`).
+    free: swc_core::common::SyntaxContext,
+}
+
+impl KeepDecoratedClassNames {
+    fn written(ident: Option<&swc_core::ecma::ast::Ident>) -> Option<swc_core::atoms::Atom> {
+        ident.filter(|i| !i.span.is_dummy()).map(|i| i.sym.clone())
+    }
+}
+
+impl VisitMut for KeepDecoratedClassNames {
+    fn visit_mut_class_decl(&mut self, n: &mut swc_core::ecma::ast::ClassDecl) {
+        self.classes.push(Self::written(Some(&n.ident)));
+        n.class.visit_mut_with(self);
+        self.classes.pop();
+    }
+
+    fn visit_mut_class_expr(&mut self, n: &mut swc_core::ecma::ast::ClassExpr) {
+        self.classes.push(Self::written(n.ident.as_ref()));
+        n.class.visit_mut_with(self);
+        self.classes.pop();
+    }
+
+    fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
+        use swc_core::ecma::ast::SeqExpr;
+        n.visit_mut_children_with(self);
+        let Some(Some(name)) = self.classes.last() else {
+            return;
+        };
+        let is_helper = matches!(&n.callee, Callee::Expr(e)
+            if matches!(&**e, Expr::Ident(i) if i.sym.starts_with("_apply_decs_2203")));
+        let Some(first) = n.args.first_mut() else {
+            return;
+        };
+        if !is_helper || !matches!(&*first.expr, Expr::This(_)) {
+            return;
+        }
+        let define = set_name(first.expr.clone(), name, self.free);
+        let this = first.expr.clone();
+        *first.expr = Expr::Seq(SeqExpr {
+            span: swc_core::common::DUMMY_SP,
+            exprs: vec![Box::new(define), this],
+        });
+    }
+}
+
+/// `Object.defineProperty(target, "name", { value: "<name>" })`, with
+/// `Object` in the global context `free`.
+fn set_name(target: Box<Expr>, name: &str, free: swc_core::common::SyntaxContext) -> Expr {
+    use swc_core::ecma::ast::{
+        ExprOrSpread, Ident, IdentName, KeyValueProp, MemberExpr, ObjectLit, Prop, PropName,
+        PropOrSpread,
+    };
+    let span = swc_core::common::DUMMY_SP;
+    let str_lit = |v: &str| {
+        Box::new(Expr::Lit(Lit::Str(Str {
+            span,
+            value: v.into(),
+            raw: None,
+        })))
+    };
+    let arg = |expr| ExprOrSpread { spread: None, expr };
+    Expr::Call(CallExpr {
+        span,
+        callee: Callee::Expr(Box::new(Expr::Member(MemberExpr {
+            span,
+            obj: Box::new(Expr::Ident(Ident::new("Object".into(), span, free))),
+            prop: MemberProp::Ident(IdentName::new("defineProperty".into(), span)),
+        }))),
+        args: vec![
+            arg(target),
+            arg(str_lit("name")),
+            arg(Box::new(Expr::Object(ObjectLit {
+                span,
+                props: vec![PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                    key: PropName::Ident(IdentName::new("value".into(), span)),
+                    value: str_lit(name),
+                })))],
+            }))),
+        ],
+        ..Default::default()
+    })
+}
+
+/// Legacy decorators read a class's `name` at run time too (a class
+/// decorator gets the constructor; `TypeORM` names tables after it): a class
+/// with any of them keeps its written name, set in a static block that runs
+/// before they are applied, whatever the bundle or the minifier call it.
+struct KeepLegacyDecoratedClassNames {
+    free: swc_core::common::SyntaxContext,
+}
+
+impl KeepLegacyDecoratedClassNames {
+    fn decorated(class: &swc_core::ecma::ast::Class) -> bool {
+        use swc_core::ecma::ast::{ClassMember, ParamOrTsParamProp};
+        !class.decorators.is_empty()
+            || class.body.iter().any(|m| match m {
+                ClassMember::ClassProp(p) => !p.decorators.is_empty(),
+                ClassMember::PrivateProp(p) => !p.decorators.is_empty(),
+                ClassMember::Method(m) => {
+                    !m.function.decorators.is_empty()
+                        || m.function.params.iter().any(|p| !p.decorators.is_empty())
+                }
+                ClassMember::Constructor(c) => c.params.iter().any(|p| match p {
+                    ParamOrTsParamProp::Param(p) => !p.decorators.is_empty(),
+                    ParamOrTsParamProp::TsParamProp(p) => !p.decorators.is_empty(),
+                }),
+                _ => false,
+            })
+    }
+
+    fn keep(
+        &self,
+        class: &mut swc_core::ecma::ast::Class,
+        ident: Option<&swc_core::ecma::ast::Ident>,
+    ) {
+        use swc_core::ecma::ast::{BlockStmt, ClassMember, StaticBlock, Stmt, ThisExpr};
+        let Some(name) = KeepDecoratedClassNames::written(ident) else {
+            return;
+        };
+        if !Self::decorated(class) {
+            return;
+        }
+        let span = swc_core::common::DUMMY_SP;
+        let this = Box::new(Expr::This(ThisExpr { span }));
+        class.body.insert(
+            0,
+            ClassMember::StaticBlock(StaticBlock {
+                span,
+                body: BlockStmt {
+                    stmts: vec![Stmt::Expr(swc_core::ecma::ast::ExprStmt {
+                        span,
+                        expr: Box::new(set_name(this, &name, self.free)),
+                    })],
+                    ..Default::default()
+                },
+            }),
+        );
+    }
+}
+
+impl VisitMut for KeepLegacyDecoratedClassNames {
+    fn visit_mut_class_decl(&mut self, n: &mut swc_core::ecma::ast::ClassDecl) {
+        n.class.visit_mut_with(self);
+        self.keep(&mut n.class, Some(&n.ident));
+    }
+
+    fn visit_mut_class_expr(&mut self, n: &mut swc_core::ecma::ast::ClassExpr) {
+        n.class.visit_mut_with(self);
+        self.keep(&mut n.class, n.ident.as_ref());
     }
 }
 

@@ -7,7 +7,8 @@
 //
 // 1. Semantic cases, fixtures/bundle-exec/<case>/ (entry main.js, ground truth
 //    expected.txt = stdout of `node main.js` on the original sources, made by
-//    fixtures/bundle-exec/bless.sh). Each case is built twice, minified and
+//    fixtures/bundle-exec/bless.sh; or entry main.ts, whose ground truth is
+//    esbuild's unminified bundle run under node). Each case is built twice, minified and
 //    with --no-minify:
 //      prebake build --no-config --root <case> --out <tmp> --entry main.js
 //    then {"type":"module"} is written to <tmp>/package.json and
@@ -329,9 +330,15 @@ function semanticCases() {
   if (!fs.existsSync(casesDir)) harnessError(`${casesDir} does not exist`);
   return fs
     .readdirSync(casesDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && fs.existsSync(path.join(casesDir, d.name, 'main.js')))
+    .filter((d) => d.isDirectory() && caseEntry(d.name))
     .map((d) => d.name)
     .sort();
+}
+
+// The case's entry: main.js, or main.ts for TypeScript cases (decorators,
+// tsconfig.json options), whose expected.txt esbuild's build gave.
+function caseEntry(caseName) {
+  return ['main.js', 'main.ts'].find((f) => fs.existsSync(path.join(casesDir, caseName, f)));
 }
 
 async function runSemanticCase(caseName, minify) {
@@ -344,7 +351,7 @@ async function runSemanticCase(caseName, minify) {
     return;
   }
   const expected = fs.readFileSync(expectedPath, 'utf8');
-  const built = await buildCandidate({ root, entry: 'main.js', minify, label: `${caseName}-${minify ? 'min' : 'nomin'}` });
+  const built = await buildCandidate({ root, entry: caseEntry(caseName), minify, label: `${caseName}-${minify ? 'min' : 'nomin'}` });
   if (built.error) {
     report(name, false, [`${candidateName} build failed:`, ...built.error]);
     return;
