@@ -398,6 +398,7 @@ fn run(
                                 .canonicalize()
                                 .is_ok_and(|c| taken.contains(c.as_path())))
                 });
+                out.diagnostics.extend(b.warnings);
                 chunks = b.chunks;
                 bundle_tag = Some(b.tag);
                 out.inputs

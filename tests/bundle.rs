@@ -455,3 +455,65 @@ fn a_namespace_re_exported_by_a_side_effect_free_package_is_an_object() {
         assert_eq!(run_main_module(&p), "s object true\n", "{minify}");
     }
 }
+
+#[test]
+fn hot_reload_guards_of_other_bundlers_compile_to_nothing() {
+    if !node_available() {
+        return;
+    }
+    let p = Project::new();
+    p.write("src/dep.js", "export const value = 'dep';\n")
+        .write(
+            "src/main.js",
+            "import { value } from './dep.js';\n\
+         console.log(value);\n\
+         if (module.hot) { module.hot.accept('./dep.js', () => console.log('webpack hot')); }\n\
+         if (import.meta.hot) { import.meta.hot.accept(); }\n\
+         console.log(typeof module);\n",
+        );
+    for minify in [true, false] {
+        let out = if minify { "out" } else { "out-plain" };
+        let mut args = vec!["--quiet", "--no-config", "--entry", "main.js", "--out", out];
+        if !minify {
+            args.push("--no-minify");
+        }
+        p.build(&args).assert_code(0);
+        let tree = read_tree(&p.path().join(out));
+        let (_, code) = tree.iter().find(|(k, _)| k.starts_with("main-")).unwrap();
+        let code = String::from_utf8_lossy(code);
+        // No free `module` left but the `typeof` probe, which is safe.
+        assert!(!code.contains("hot"), "{code}");
+        assert_eq!(code.matches("module").count(), 1, "{code}");
+    }
+    // (What `typeof module` says depends on the host: node's `-e` has one.)
+    assert!(run_main_module(&p).starts_with("dep\n"));
+}
+
+#[test]
+fn commonjs_left_in_an_es_module_is_a_located_warning() {
+    let p = Project::new();
+    p.write(
+        "src/main.js",
+        "export const a = 1;\nexports.b = 2;\nconst name = 'x';\nconst m = require(name);\n",
+    );
+    let run = p.build(&["--no-config", "--entry", "main.js"]);
+    run.assert_code(0)
+        .assert_stderr_has("warning[COMMONJS_IN_ESM]")
+        .assert_stderr_has("src/main.js:2:1")
+        .assert_stderr_has("warning[UNBUNDLED_REQUIRE]")
+        .assert_stderr_has("src/main.js:4:11");
+    // Packages are not the user's to fix: no warning for them.
+    let q = Project::new();
+    q.write(
+        "node_modules/pkg/package.json",
+        r#"{ "name": "pkg", "module": "index.js" }"#,
+    )
+    .write(
+        "node_modules/pkg/index.js",
+        "export const a = 1;\nexports.b = 2;\n",
+    )
+    .write("src/main.js", "import { a } from 'pkg';\nconsole.log(a);\n");
+    let run = q.build(&["--no-config", "--entry", "main.js"]);
+    run.assert_code(0);
+    assert!(!run.stderr.contains("COMMONJS_IN_ESM"), "{}", run.stderr);
+}

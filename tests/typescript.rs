@@ -190,3 +190,58 @@ fn a_broken_tsconfig_fails_the_build_naming_it() {
         .assert_stderr_has("TSCONFIG")
         .assert_stderr_has("tsconfig.json");
 }
+
+/// `import * as ns from "cjs"; ns()`: TypeScript without `esModuleInterop`
+/// makes `ns` the module's `module.exports`, so the call works; anywhere
+/// else it is a namespace object and the call a located warning.
+#[test]
+fn calling_a_namespace_import_works_where_typescript_allows_it() {
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok();
+    for (tsconfig, file, works) in [
+        (
+            Some(r#"{ "compilerOptions": { "module": "commonjs" } }"#),
+            "main.ts",
+            true,
+        ),
+        (Some(r#"{ "extends": "./base.json" }"#), "main.ts", false),
+        (None, "main.js", false),
+    ] {
+        let p = Project::new();
+        p.write(
+            "src/base.json",
+            r#"{ "compilerOptions": { "esModuleInterop": true } }"#,
+        )
+        .write(
+            "src/class-names.cjs",
+            "module.exports = function (...a) { return a.join(' '); };\nmodule.exports.version = 2;\n",
+        )
+        .write(
+            &format!("src/{file}"),
+            "import * as classNames from './class-names.cjs';\nconsole.log(classNames.version, classNames('a', 'b'));\n",
+        );
+        if let Some(t) = tsconfig {
+            p.write("src/tsconfig.json", t);
+        }
+        let run = p.build(&["--no-config", "--entry", file]);
+        run.assert_code(0);
+        assert_eq!(
+            run.stderr.contains("warning[CALL_IMPORT_NAMESPACE]"),
+            !works,
+            "{tsconfig:?} {file}\n{}",
+            run.stderr
+        );
+        if !works {
+            run.assert_stderr_has(&format!("src/{file}:2:33"));
+        } else if node {
+            let main = output(&p, "main-");
+            let out = std::process::Command::new("node")
+                .args(["--input-type=module", "-e", &main])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "2 a b\n");
+        }
+    }
+}

@@ -120,12 +120,14 @@ pub fn emit_module(
                     var,
                     require,
                     node_mode,
+                    interop,
                 } => {
-                    let mut args = vec![
-                        Expr::Ident(ident(*require))
-                            .as_call(DUMMY_SP, vec![])
-                            .as_arg(),
-                    ];
+                    let exports = Expr::Ident(ident(*require)).as_call(DUMMY_SP, vec![]);
+                    if !*interop {
+                        prelude.push(var_stmt(ident(*var), exports));
+                        continue;
+                    }
+                    let mut args = vec![exports.as_arg()];
                     if *node_mode {
                         args.push(Expr::Lit(Lit::Num(Number::from(1.0))).as_arg());
                     }

@@ -62,11 +62,14 @@ pub enum Wrap {
 /// A statement put before a module's own code.
 #[derive(Debug, Clone)]
 pub enum Prelude {
-    /// `var import_x = __toESM(require_x()[, 1]);`
+    /// `var import_x = __toESM(require_x()[, 1]);`, or without `interop`
+    /// `var import_x = require_x();` (a TypeScript file compiled without
+    /// `esModuleInterop` reads `import * as ns` as `module.exports` itself).
     ImportVar {
         var: SymId,
         require: SymId,
         node_mode: bool,
+        interop: bool,
     },
     /// `init_x();`
     Init(SymId),
@@ -311,11 +314,13 @@ fn prelude_bytes(k: &mut Vec<u8>, p: &Prelude, names: &[Atom]) {
             var,
             require,
             node_mode,
+            interop,
         } => {
             k.push(1);
             sym_bytes(k, *var, names);
             sym_bytes(k, *require, names);
             k.push(u8::from(*node_mode));
+            k.push(u8::from(*interop));
         }
         Prelude::Init(s) => {
             k.push(2);
@@ -370,6 +375,8 @@ pub struct Linked {
     pub names: Vec<Atom>,
     /// The runtime module's helpers by name.
     pub helpers: BTreeMap<&'static str, SymId>,
+    /// What will fail at run time (`ns()` of a namespace import).
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -819,6 +826,42 @@ pub fn link(
             }
         }
     }
+    // `ns()` of `import * as ns`: a namespace object is not callable
+    // (esbuild's call-import-namespace), except where TypeScript without
+    // `esModuleInterop` makes it the `CommonJS` module's `module.exports`.
+    let mut warnings = Vec::new();
+    for (m, md) in modules.iter().enumerate() {
+        let Some(j) = js(md).filter(|_| needed[m]) else {
+            continue;
+        };
+        for (local, range, new) in &j.namespace_calls {
+            let Some(&i) = l.import_index[m].get(local) else {
+                continue;
+            };
+            let r = resolved.get(&(m, i));
+            if j.raw_namespaces && matches!(r, Some(Res::CjsNamespace(_))) {
+                continue;
+            }
+            let what = if *new { "Constructing" } else { "Calling" };
+            let kind = if *new { "constructor" } else { "function" };
+            warnings.push(
+                Diagnostic::warning(
+                    "CALL_IMPORT_NAMESPACE",
+                    Category::Input,
+                    format!(
+                        "{what} `{}` will fail at run time: `import * as {}` gives a namespace object, not a {kind}",
+                        local.0, local.0
+                    ),
+                )
+                .with_label(Label::new(md.shown.clone(), j.source.clone(), range.clone()))
+                .with_help(format!(
+                    "import the default instead (`import {} from …`); TypeScript files whose tsconfig.json leaves `esModuleInterop` off get TypeScript's `module.exports` here",
+                    local.0
+                )),
+            );
+        }
+    }
+
     // Namespaces the emitter must build: imported as a whole (not only
     // `ns.prop`), required, lazily imported, an IIFE's entry.
     let mut materialize: BTreeSet<ModuleId> = as_object
@@ -956,6 +999,7 @@ pub fn link(
         owner.insert(s, m);
     }
     let mut import_vars: HashMap<(ModuleId, ModuleId), SymId> = HashMap::new();
+    let mut raw_vars: HashMap<(ModuleId, ModuleId), SymId> = HashMap::new();
     let mut extra_syms: Vec<(SymId, ModuleId)> = Vec::new();
     let mut postludes: HashMap<ModuleId, Vec<Prelude>> = HashMap::new();
     for m in 0..n {
@@ -970,6 +1014,7 @@ pub fn link(
             postludes: &mut postludes,
             lazy: matches!(plan.wrap, Some(Wrap::Esm(_))),
             import_vars: &mut import_vars,
+            raw_vars: &mut raw_vars,
             extra: &mut extra_syms,
             modules,
             wrap_sym: &wrap_sym,
@@ -1020,7 +1065,14 @@ pub fn link(
                 }
                 continue;
             }
-            let repl = v.repl(&r, &mut prelude);
+            let repl = match r {
+                // TypeScript without `esModuleInterop`: `module.exports`
+                // itself, so `ns()` works as tsc compiled it.
+                Res::CjsNamespace(o) if imp.what == Imported::Namespace && j.raw_namespaces => {
+                    Repl::Sym(v.raw_var(o, &mut prelude))
+                }
+                _ => v.repl(&r, &mut prelude),
+            };
             // The binding is read wherever it is imported: that counts
             // toward its short name.
             if let Repl::Sym(s) | Repl::Member(s, _) = &repl {
@@ -1444,6 +1496,7 @@ pub fn link(
         chunks,
         names,
         helpers,
+        warnings,
     })
 }
 
@@ -1464,7 +1517,7 @@ fn plan_uses(p: &Plan, h: SymId, helpers: &BTreeMap<&'static str, SymId>) -> boo
             && p.prelude
                 .iter()
                 .chain(&p.postlude)
-                .any(|x| matches!(x, Prelude::ImportVar { .. })))
+                .any(|x| matches!(x, Prelude::ImportVar { interop: true, .. })))
         || (is("__toCommonJS")
             && p.calls
                 .values()
@@ -1532,6 +1585,9 @@ struct Vars<'x> {
     /// The importer runs lazily (its variables are set in its closure).
     lazy: bool,
     import_vars: &'x mut HashMap<(ModuleId, ModuleId), SymId>,
+    /// `module.exports` itself, for namespace imports of files compiled
+    /// without `esModuleInterop`.
+    raw_vars: &'x mut HashMap<(ModuleId, ModuleId), SymId>,
     extra: &'x mut Vec<(SymId, ModuleId)>,
     modules: &'x [ModuleData],
     wrap_sym: &'x HashMap<ModuleId, SymId>,
@@ -1545,19 +1601,34 @@ impl Vars<'_> {
     /// The `import_x` variable through which this module reads `CommonJS`
     /// module `t`, declared in its prelude on first use.
     fn import_var(&mut self, t: ModuleId, prelude: &mut Vec<Prelude>) -> SymId {
-        if let Some(&v) = self.import_vars.get(&(self.m, t)) {
+        self.var(t, prelude, true)
+    }
+
+    /// The variable holding `CommonJS` module `t`'s `module.exports` itself.
+    fn raw_var(&mut self, t: ModuleId, prelude: &mut Vec<Prelude>) -> SymId {
+        self.var(t, prelude, false)
+    }
+
+    fn var(&mut self, t: ModuleId, prelude: &mut Vec<Prelude>, interop: bool) -> SymId {
+        let vars = if interop {
+            &mut *self.import_vars
+        } else {
+            &mut *self.raw_vars
+        };
+        if let Some(&v) = vars.get(&(self.m, t)) {
             return v;
         }
         let v = self.syms.add(
             &format!("import_{}", super::ident_stem(&self.modules[t].name)),
             4,
         );
-        self.import_vars.insert((self.m, t), v);
+        vars.insert((self.m, t), v);
         let require = self.wrap_sym.get(&t).copied().unwrap_or(0);
         let var = Prelude::ImportVar {
             var: v,
             require,
             node_mode: self.node_mode,
+            interop,
         };
         if self.lazy {
             self.extra.push((v, self.m));

@@ -94,6 +94,8 @@ pub struct Bundle {
     /// The tag of the chunks' placeholders, which a session keeps from
     /// build to build: what names a chunk must not depend on.
     pub tag: String,
+    /// Warnings about the modules (code that will fail in the browser).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Parsed modules kept between the builds of one `prebake watch` session,
@@ -812,6 +814,14 @@ pub fn bundle(
         BundleFormat::Iife => OutFormat::Iife,
     };
     timings.lap("load + resolve");
+    let mut warnings: Vec<Diagnostic> = modules
+        .iter()
+        .filter_map(|m| match &m.body {
+            Body::Js(j) => Some(j.warnings.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let linked = link::link(
         &modules,
         &entry_ids,
@@ -821,6 +831,7 @@ pub fn bundle(
             runtime: 0,
         },
     )?;
+    warnings.extend(linked.warnings.iter().cloned());
 
     timings.lap("link");
     // Placeholders: one tag for the whole bundle, from every module's
@@ -1329,6 +1340,7 @@ pub fn bundle(
         chunks,
         package_files,
         modules: paths,
+        warnings,
     })
 }
 

@@ -172,6 +172,16 @@ pub struct Js {
     /// SHA-256 of the file's bytes, set by a session's cache (zero
     /// otherwise): what the module was made from, for its emit key.
     pub digest: [u8; 32],
+    /// A TypeScript file compiled without `esModuleInterop`: `import * as
+    /// ns` of a `CommonJS` module is its `module.exports` itself, as tsc
+    /// emits it.
+    pub raw_namespaces: bool,
+    /// Namespace imports called or constructed (`ns()`, `new ns()`): the
+    /// local, the byte range of the call's callee, and whether it is `new`.
+    pub namespace_calls: Vec<(Id, std::ops::Range<usize>, bool)>,
+    /// What will fail in the browser, found while loading (free `module`
+    /// in an ES module, a `require` that cannot be bundled).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Js {
@@ -221,6 +231,15 @@ pub fn load_js(
             if json {
                 program.visit_mut_with(&mut ProtoKeys);
             }
+            // Hot-reload guards of other bundlers are dead code here.
+            let mut hot = HotGuards {
+                esm: matches!(program, Program::Module(m)
+                    if m.body.iter().any(ModuleItem::is_module_decl)),
+                unresolved: SyntaxContext::empty().apply_mark(unresolved),
+                replaced: 0,
+            };
+            program.visit_mut_with(&mut hot);
+            replaced += hot.replaced;
             if !defines.is_empty() {
                 let mut d = Define {
                     defines,
@@ -228,7 +247,7 @@ pub fn load_js(
                     replaced: 0,
                 };
                 program.visit_mut_with(&mut d);
-                replaced = d.replaced;
+                replaced += d.replaced;
             }
         })?;
         // Constant conditions (`"production" !== "production"`) and the
@@ -271,6 +290,51 @@ pub fn load_js(
         };
         module.visit_with(&mut records_visitor);
         let is_esm = a.esm_syntax || a.has_import_meta;
+        // What will throw in the browser, said where it is written; not for
+        // packages, which users do not edit.
+        let mut warnings = Vec::new();
+        if !name.split('/').any(|c| c == "node_modules") {
+            let at = |span: Span| {
+                let lo = (span.lo.0.saturating_sub(f.fm.start_pos.0) as usize).min(text.len());
+                let hi = (span.hi.0.saturating_sub(f.fm.start_pos.0) as usize).clamp(lo, text.len());
+                crate::diagnostics::Label::new(shown, f.source.clone(), lo..hi)
+            };
+            for (global, span) in &a.free_cjs {
+                if is_esm && (&**global == "module" || &**global == "exports") {
+                    warnings.push(
+                        Diagnostic::warning(
+                            "COMMONJS_IN_ESM",
+                            crate::diagnostics::Category::Input,
+                            format!(
+                                "`{global}` is not defined in an ES module (this file uses import or export): it throws a ReferenceError in the browser"
+                            ),
+                        )
+                        .with_label(at(*span))
+                        .with_help("use `export`, or check `typeof module !== \"undefined\"` first"),
+                    );
+                }
+            }
+            if let Some(span) = a.free_require {
+                warnings.push(
+                    Diagnostic::warning(
+                        "UNBUNDLED_REQUIRE",
+                        crate::diagnostics::Category::Input,
+                        "this `require` cannot be bundled (it is not a call with one string literal), and browsers have no `require`",
+                    )
+                    .with_label(at(span))
+                    .with_help("use `import`, or `require(\"name\")` with the module's name as a literal"),
+                );
+            }
+        }
+        let namespace_calls: Vec<(Id, std::ops::Range<usize>, bool)> = a
+            .namespace_calls
+            .iter()
+            .map(|(id, span, new)| {
+                let lo = (span.lo.0.saturating_sub(f.fm.start_pos.0) as usize).min(text.len());
+                let hi = (span.hi.0.saturating_sub(f.fm.start_pos.0) as usize).clamp(lo, text.len());
+                (id.clone(), lo..hi, *new)
+            })
+            .collect();
         let cjs_vars = a.globals_used.contains(&Atom::from("module"))
             || a.globals_used.contains(&Atom::from("exports"));
         let format = if is_esm {
@@ -326,6 +390,8 @@ pub fn load_js(
             leading,
             trailing,
             is_ts,
+            warnings,
+            namespace_calls,
         ))
     })?;
     let (
@@ -348,6 +414,8 @@ pub fn load_js(
         leading,
         trailing,
         is_ts,
+        warnings,
+        namespace_calls,
     ) = result;
     Ok((
         Js {
@@ -373,6 +441,9 @@ pub fn load_js(
             node_mode,
             json,
             digest: [0; 32],
+            raw_namespaces: is_ts && !opts.ts.es_module_interop,
+            namespace_calls,
+            warnings,
         },
         records,
     ))
@@ -540,6 +611,37 @@ impl VisitMut for Define<'_> {
     }
 }
 
+/// `import.meta.hot` (Vite's) and, in an ES module, `module.hot`
+/// (webpack's): hot-reload APIs that a build never has. Both read as
+/// `undefined`, so `if (module.hot) { … }` is a dead branch that goes
+/// (webpack's production build does the same); a `CommonJS` module's
+/// `module` is real and keeps its `hot`, which is undefined at run time.
+struct HotGuards {
+    esm: bool,
+    unresolved: SyntaxContext,
+    replaced: usize,
+}
+
+impl VisitMut for HotGuards {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        if let Expr::Member(m) = e
+            && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "hot")
+        {
+            let hot = match &*m.obj {
+                Expr::MetaProp(mp) => mp.kind == MetaPropKind::ImportMeta,
+                Expr::Ident(i) => self.esm && &*i.sym == "module" && i.ctxt == self.unresolved,
+                _ => false,
+            };
+            if hot {
+                *e = *Expr::undefined(m.span);
+                self.replaced += 1;
+                return;
+            }
+        }
+        e.visit_mut_children_with(self);
+    }
+}
+
 /// Collects the module's imports, exports and records.
 struct Analysis<'a> {
     fm: &'a SourceFile,
@@ -556,6 +658,13 @@ struct Analysis<'a> {
     non_member: BTreeSet<Id>,
     /// Top-level bindings whose context is not the top-level one.
     synthesized: HashSet<Id>,
+    /// Where `module` and `exports` are first read as globals (not under
+    /// `typeof`).
+    free_cjs: BTreeMap<Atom, Span>,
+    /// Where `require` is first used other than as `require("literal")`.
+    free_require: Option<Span>,
+    /// Namespace imports called or constructed.
+    namespace_calls: Vec<(Id, Span, bool)>,
     esm_syntax: bool,
     has_import_meta: bool,
     has_tla: bool,
@@ -583,6 +692,9 @@ impl<'a> Analysis<'a> {
             counts: HashMap::new(),
             non_member: BTreeSet::new(),
             synthesized: HashSet::new(),
+            free_cjs: BTreeMap::new(),
+            free_require: None,
+            namespace_calls: Vec::new(),
             esm_syntax: false,
             has_import_meta: false,
             has_tla: false,
@@ -802,9 +914,28 @@ struct Uses<'b, 'a> {
     in_member_obj: bool,
 }
 
+impl Uses<'_, '_> {
+    /// A local bound by `import * as`.
+    fn is_namespace(&self, i: &Ident) -> bool {
+        self.a
+            .imports
+            .iter()
+            .any(|imp| imp.what == Imported::Namespace && imp.local == i.to_id())
+    }
+}
+
 impl Visit for Uses<'_, '_> {
     fn visit_ident(&mut self, i: &Ident) {
         if i.ctxt == self.a.unresolved {
+            match &*i.sym {
+                "module" | "exports" => {
+                    self.a.free_cjs.entry(i.sym.clone()).or_insert(i.span);
+                }
+                "require" => {
+                    self.a.free_require.get_or_insert(i.span);
+                }
+                _ => {}
+            }
             self.a.globals_used.insert(i.sym.clone());
         } else if i.ctxt == self.a.top || self.a.synthesized.contains(&i.to_id()) {
             *self.a.counts.entry(i.to_id()).or_default() += 1;
@@ -857,7 +988,46 @@ impl Visit for Uses<'_, '_> {
         {
             self.visit_ident(i);
         }
+        // `typeof module` is how code asks whether it is CommonJS: safe.
+        if u.op == UnaryOp::TypeOf
+            && let Expr::Ident(i) = &*u.arg
+            && i.ctxt == self.a.unresolved
+        {
+            self.a.globals_used.insert(i.sym.clone());
+            return;
+        }
         u.visit_children_with(self);
+    }
+
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        if let Callee::Expr(callee) = &c.callee
+            && let Expr::Ident(i) = &**callee
+        {
+            // `require("x")` is bundled: not a free `require`.
+            if &*i.sym == "require"
+                && i.ctxt == self.a.unresolved
+                && c.args.len() == 1
+                && c.args[0].spread.is_none()
+                && matches!(&*c.args[0].expr, Expr::Lit(Lit::Str(_)))
+            {
+                self.a.globals_used.insert(i.sym.clone());
+                c.args.visit_with(self);
+                return;
+            }
+            if self.is_namespace(i) {
+                self.a.namespace_calls.push((i.to_id(), i.span, false));
+            }
+        }
+        c.visit_children_with(self);
+    }
+
+    fn visit_new_expr(&mut self, n: &NewExpr) {
+        if let Expr::Ident(i) = &*n.callee
+            && self.is_namespace(i)
+        {
+            self.a.namespace_calls.push((i.to_id(), i.span, true));
+        }
+        n.visit_children_with(self);
     }
 
     fn visit_prop(&mut self, p: &Prop) {
