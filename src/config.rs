@@ -255,6 +255,9 @@ pub struct Config {
     pub cwd: PathBuf,
     pub base: String,
     pub include: GlobSet,
+    /// The `include` globs as written, in the order of `include`'s
+    /// indices: discovery reads which names a glob spells out.
+    pub include_globs: Vec<String>,
     pub exclude: GlobSet,
     pub targets: Targets,
     pub targets_query: String,
@@ -633,7 +636,8 @@ impl Options {
             base.push('/');
         }
 
-        let include = build_globs(s.include.as_deref().unwrap_or(&["**".to_string()]))
+        let include_globs = s.include.clone().unwrap_or_else(|| vec!["**".to_string()]);
+        let include = build_globs(&include_globs)
             .map_err(|m| bad("include", m))
             .ok();
         let exclude = build_globs(s.exclude.as_deref().unwrap_or(&[]))
@@ -919,6 +923,7 @@ impl Options {
             cwd,
             base,
             include,
+            include_globs,
             exclude,
             targets,
             targets_query: query,
