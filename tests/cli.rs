@@ -596,3 +596,101 @@ fn check_follows_references_inside_outputs() {
         );
     }
 }
+
+/// A Vite-style project built with `root = "."`: the project's own files
+/// sit beside the assets.
+fn root_dot_project() -> Project {
+    let p = Project::new();
+    p.write(
+        "index.html",
+        "<!doctype html>\n<link rel=\"stylesheet\" href=\"style.css\">\n",
+    )
+    .write("style.css", "body { color: red }\n")
+    .write("package.json", "{\"name\": \"app\", \"private\": true}\n")
+    .write("package-lock.json", "{\"lockfileVersion\": 3}\n")
+    .write("yarn.lock", "# yarn lockfile v1\n")
+    .write("tsconfig.json", "{\"files\": []}\n")
+    .write("tsconfig.app.json", "{\"include\": [\"src\"]}\n")
+    .write("web/package.json", "{\"name\": \"web\"}\n")
+    .write("web/prebake.toml", "root = \".\"\n")
+    .write("node_modules/pkg/package.json", "{\"name\": \"pkg\"}\n")
+    .write("node_modules/pkg/x.css", ".x { color: blue }\n")
+    .write("node_modules/pkg/index.js", "module.exports = 1;\n")
+    .write("node_modules/other/y.css", ".y { color: green }\n");
+    p
+}
+
+#[track_caller]
+fn manifest_keys(path: std::path::PathBuf) -> Vec<String> {
+    let m = prebake::Manifest::load(path).unwrap();
+    m.assets.keys().cloned().collect()
+}
+
+#[test]
+fn project_files_under_root_dot_are_not_published() {
+    let p = root_dot_project();
+    p.write("prebake.toml", "root = \".\"\nout = \"dist\"\n");
+    p.run(&["build", "--quiet"]).assert_code(0);
+    assert_eq!(
+        manifest_keys(p.path().join("dist/manifest.json")),
+        ["index.html", "style.css"]
+    );
+
+    // A config passed with --config is left out whatever its name, and
+    // prebake.toml is left out when it is not the config in use.
+    // (The same out dir: another one inside the root would be input.)
+    p.write("build.toml", "root = \".\"\nout = \"dist\"\n");
+    p.run(&["build", "--quiet", "--config", "build.toml"])
+        .assert_code(0);
+    assert_eq!(
+        manifest_keys(p.path().join("dist/manifest.json")),
+        ["index.html", "style.css"]
+    );
+}
+
+#[test]
+fn explicit_include_publishes_project_files_and_package_files() {
+    let p = root_dot_project();
+    p.write("prebake.toml", "root = \".\"\nout = \"dist\"\n");
+    // A half-installed package: a link to nowhere, in a part of
+    // `node_modules` the include does not name, is no error.
+    std::os::unix::fs::symlink("missing", p.path().join("node_modules/broken")).unwrap();
+    p.run(&[
+        "build",
+        "--quiet",
+        "--include",
+        "**",
+        "--include",
+        "node_modules/pkg/x.css",
+        "--include",
+        "package.json",
+    ])
+    .assert_code(0);
+    // Named files only: not the package's own package.json, not the other
+    // package, not web/package.json (the glob names the root's).
+    assert_eq!(
+        manifest_keys(p.path().join("dist/manifest.json")),
+        [
+            "index.html",
+            "node_modules/pkg/x.css",
+            "package.json",
+            "style.css"
+        ]
+    );
+
+    p.write(
+        "prebake.toml",
+        "root = \".\"\nout = \"dist\"\ninclude = [\"**\", \"node_modules/pkg/**\", \"**/tsconfig.app.json\"]\n",
+    );
+    p.run(&["build", "--quiet"]).assert_code(0);
+    assert_eq!(
+        manifest_keys(p.path().join("dist/manifest.json")),
+        [
+            "index.html",
+            "node_modules/pkg/index.js",
+            "node_modules/pkg/x.css",
+            "style.css",
+            "tsconfig.app.json"
+        ]
+    );
+}
