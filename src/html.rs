@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use lol_html::html_content::{ContentType, Element, TextChunk};
-use lol_html::{HtmlRewriter, Settings, element, text};
+use lol_html::{HtmlRewriter, Settings, element, end, text};
 
 use crate::css::{self, CssOptions};
 use crate::diagnostics::{Category, Diagnostic, Label};
@@ -189,6 +189,35 @@ pub fn compile(
     html: &str,
     css: &CssOptions,
 ) -> Result<HtmlOutput, Vec<Diagnostic>> {
+    compile_with(name, shown, html, css, &[])
+}
+
+/// What a page's entry scripts load besides themselves, for the page to
+/// start fetching at once: `<link rel="modulepreload">` for each chunk a
+/// module script imports statically, `<link rel="stylesheet">` for each
+/// stylesheet its imports produced. `url` is relative to the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inject {
+    pub rel: &'static str,
+    pub url: String,
+}
+
+/// Compiles a page and adds `inject`'s tags, with integrity, at the end of
+/// its `<head>` (after the page's own stylesheets, which the entry's may
+/// override), or before `<body>`, or before the first script, when the page
+/// has no `<head>` tag.
+pub fn compile_with(
+    name: &str,
+    shown: &str,
+    html: &str,
+    css: &CssOptions,
+    inject: &[Inject],
+) -> Result<HtmlOutput, Vec<Diagnostic>> {
+    let injected = std::rc::Rc::new(std::cell::Cell::new(inject.is_empty()));
+    // A `<head>` start tag was seen: its end takes the tags.
+    let head = std::cell::Cell::new(false);
+    // The tags, made once (their placeholders are references of the page).
+    let tags: RefCell<Option<std::rc::Rc<str>>> = RefCell::new(None);
     let state = RefCell::new(State {
         logical: name,
         shown,
@@ -251,11 +280,63 @@ pub fn compile(
             let _ = el.set_attribute("crossorigin", "anonymous");
         }
     };
+    let tags_at = |offset: usize| -> std::rc::Rc<str> {
+        use std::fmt::Write as _;
+        if let Some(t) = tags.borrow().as_ref() {
+            return t.clone();
+        }
+        let mut s = state.borrow_mut();
+        let mut html = String::new();
+        for i in inject {
+            let Some(p) = s.take(&i.url, offset, Context::Attribute) else {
+                continue;
+            };
+            let sri = sri_placeholder(&p).unwrap_or_default();
+            let _ = write!(
+                html,
+                "<link rel=\"{}\" href=\"{p}\" integrity=\"{sri}\" crossorigin=\"anonymous\">",
+                i.rel
+            );
+        }
+        let t: std::rc::Rc<str> = html.into();
+        *tags.borrow_mut() = Some(t.clone());
+        t
+    };
     let result = {
         let mut rewriter = HtmlRewriter::new(
             Settings {
                 element_content_handlers: vec![
+                    element!("head", |el| {
+                        if !injected.get() && !head.replace(true) {
+                            let html = tags_at(el.source_location().bytes().start);
+                            let done = injected.clone();
+                            // An implied end (no `</head>`) never calls this:
+                            // `<body>` or the first script takes the tags.
+                            let handler: lol_html::EndTagHandler<'static> = Box::new(move |end| {
+                                if !done.get() {
+                                    end.before(&html, ContentType::Html);
+                                    done.set(true);
+                                }
+                                Ok(())
+                            });
+                            let _ = el.on_end_tag(handler);
+                        }
+                        Ok(())
+                    }),
+                    element!("body", |el| {
+                        if !injected.get() {
+                            let html = tags_at(el.source_location().bytes().start);
+                            el.before(&html, ContentType::Html);
+                            injected.set(true);
+                        }
+                        Ok(())
+                    }),
                     element!("script[src]", |el| {
+                        if !injected.get() && !head.get() {
+                            let html = tags_at(el.source_location().bytes().start);
+                            el.before(&html, ContentType::Html);
+                            injected.set(true);
+                        }
                         if attr(el, "src", Context::Attribute) {
                             integrity(el, "src");
                         }
@@ -312,6 +393,15 @@ pub fn compile(
                         Ok(())
                     }),
                 ],
+                document_content_handlers: vec![end!(|end| {
+                    // No `<head>` end, `<body>` or script took them.
+                    if !injected.get() {
+                        let html = tags_at(html.len());
+                        end.append(&html, ContentType::Html);
+                        injected.set(true);
+                    }
+                    Ok(())
+                })],
                 ..Settings::new()
             },
             |c: &[u8]| out.extend_from_slice(c),
@@ -349,6 +439,135 @@ pub fn compile(
         refs: state.refs,
         warnings: state.warnings,
     })
+}
+
+/// How a page loads a file it references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    /// `<script type="module" src>`.
+    ModuleScript,
+    /// `<script src>` without a module type: run as a classic script.
+    ClassicScript,
+    /// `<link rel="stylesheet" href>`.
+    Stylesheet,
+    /// Any other asset reference (`<img src>`, `<link rel="icon">`, …).
+    Asset,
+}
+
+/// A reference a page makes, as written (entities decoded), and where.
+#[derive(Debug, Clone)]
+pub struct PageRef {
+    pub url: String,
+    pub loaded: Loaded,
+    /// Byte offset of the value in the page.
+    pub offset: usize,
+}
+
+/// What the pipeline needs of a page before anything is compiled: what it
+/// loads (to find entry points), and whether it has an import map (its
+/// module scripts then resolve bare imports at run time, unbundled).
+#[derive(Debug, Clone, Default)]
+pub struct PageScan {
+    pub refs: Vec<PageRef>,
+    /// The specifiers an import map maps (`imports` and every scope's).
+    pub import_map: Option<std::collections::BTreeSet<String>>,
+}
+
+/// Lists what a page references, without rewriting it. A page that cannot
+/// be tokenized gives what was read; compiling it reports the error.
+pub fn scan(html: &str) -> PageScan {
+    let found = RefCell::new(PageScan::default());
+    let map_text = RefCell::new(String::new());
+    let push = |el: &Element<'_, '_>, attribute: &str, loaded: Loaded| {
+        if let Some((url, offset)) = attribute_of(el, attribute) {
+            found.borrow_mut().refs.push(PageRef {
+                url: url.trim().to_string(),
+                loaded,
+                offset,
+            });
+        }
+    };
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
+            element_content_handlers: vec![
+                element!("script[src]", |el| {
+                    let kind = el
+                        .get_attribute("type")
+                        .unwrap_or_default()
+                        .trim()
+                        .to_ascii_lowercase();
+                    let loaded = match kind.as_str() {
+                        "module" => Some(Loaded::ModuleScript),
+                        // The HTML standard's JavaScript MIME types.
+                        ""
+                        | "text/javascript"
+                        | "application/javascript"
+                        | "application/ecmascript"
+                        | "text/ecmascript"
+                        | "text/jscript" => Some(Loaded::ClassicScript),
+                        _ => None,
+                    };
+                    if let Some(loaded) = loaded {
+                        push(el, "src", loaded);
+                    }
+                    Ok(())
+                }),
+                element!("link[href]", |el| {
+                    let rel = el
+                        .get_attribute("rel")
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
+                    if rels.contains(&"stylesheet") {
+                        push(el, "href", Loaded::Stylesheet);
+                    } else if rels.iter().any(|r| ASSET_RELS.contains(r)) {
+                        push(el, "href", Loaded::Asset);
+                    }
+                    Ok(())
+                }),
+                element!(
+                    "img[src], source[src], video[src], video[poster], audio[src], track[src], input[type=image][src]",
+                    |el| {
+                        push(el, "src", Loaded::Asset);
+                        push(el, "poster", Loaded::Asset);
+                        Ok(())
+                    }
+                ),
+                text!("script[type=importmap]", |t| {
+                    map_text.borrow_mut().push_str(t.as_str());
+                    if t.last_in_text_node() {
+                        let text = std::mem::take(&mut *map_text.borrow_mut());
+                        let mut keys = std::collections::BTreeSet::new();
+                        if let Ok(map) = serde_json::from_str::<serde_json::Value>(&text) {
+                            let mut add = |v: Option<&serde_json::Value>| {
+                                if let Some(serde_json::Value::Object(o)) = v {
+                                    keys.extend(o.keys().cloned());
+                                }
+                            };
+                            add(map.get("imports"));
+                            if let Some(serde_json::Value::Object(scopes)) = map.get("scopes") {
+                                for scope in scopes.values() {
+                                    add(Some(scope));
+                                }
+                            }
+                        }
+                        found
+                            .borrow_mut()
+                            .import_map
+                            .get_or_insert_with(Default::default)
+                            .extend(keys);
+                    }
+                    Ok(())
+                }),
+            ],
+            ..Settings::new()
+        },
+        |_: &[u8]| {},
+    );
+    let _ = rewriter
+        .write(html.as_bytes())
+        .and_then(|()| rewriter.end());
+    found.into_inner()
 }
 
 /// The decoded value of `attribute` and the byte offset of its value in

@@ -83,6 +83,8 @@ pub mod js;
 #[cfg(feature = "compiler")]
 pub mod output;
 #[cfg(feature = "compiler")]
+pub mod pages;
+#[cfg(feature = "compiler")]
 pub mod pipeline;
 #[cfg(feature = "compiler")]
 pub mod refs;

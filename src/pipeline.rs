@@ -140,6 +140,9 @@ pub struct Session {
     /// Files read before, by metadata: their digest without a read.
     stamps: Mutex<std::collections::HashMap<PathBuf, (crate::bundle::Stamp, [u8; 32])>>,
     bundle: crate::bundle::Cache,
+    /// The cache of the bundle of pages' classic scripts (IIFE), which
+    /// loads and emits the same files under another format.
+    classic_bundle: crate::bundle::Cache,
     /// Held while a release is written and pruned. A signal handler takes
     /// it before exiting, so the process never stops halfway through a
     /// publish (anything before it writes nothing).
@@ -238,6 +241,7 @@ impl Session {
     /// Forgets where imports led (files were added, removed or renamed).
     pub fn invalidate_resolution(&self) {
         self.bundle.invalidate_resolution();
+        self.classic_bundle.invalidate_resolution();
     }
 
     /// Forgets everything compiled (the settings changed).
@@ -252,6 +256,7 @@ impl Session {
             memo.clear();
         }
         self.bundle.clear();
+        self.classic_bundle.clear();
     }
 
     /// Forgets files that are no longer sources.
@@ -364,54 +369,112 @@ fn run(
         known: &known,
         display: &display,
     };
-    // Bundling: entries and the modules they reach become chunks, which
-    // stand in for those sources from here on.
-    let mut chunks: Vec<crate::bundle::Chunk> = Vec::new();
-    let mut bundle_tag: Option<String> = None;
-    if !cfg.entries.is_empty() {
-        match pool.install(|| {
-            bundle_entries(
-                cfg,
-                &sources,
-                &js_opts,
-                &css_opts,
-                &css_scope,
-                &known,
-                session.map(|s| &s.bundle),
-                &resolution,
-            )
-        }) {
-            Ok(b) => {
-                let taken: std::collections::HashSet<&Path> =
-                    b.modules.iter().map(PathBuf::as_path).collect();
-                // Modules outside the sources too: packages, in or out of
-                // the root.
-                out.inputs.extend(b.modules.iter().cloned());
-                // With entries, JS is built only through them, as with
-                // esbuild or Vite: a file no entry reaches may import what
-                // the bundle took in, which is no file of its own.
-                sources.retain(|s| {
-                    s.kind == Kind::Html
-                        || !(matches!(s.kind, Kind::Js(_))
-                            || taken.contains(s.path.as_path())
-                            || s.path
-                                .canonicalize()
-                                .is_ok_and(|c| taken.contains(c.as_path())))
-                });
-                out.diagnostics.extend(b.warnings);
-                chunks = b.chunks;
-                bundle_tag = Some(b.tag);
-                out.inputs
-                    .extend(b.package_files.iter().map(|s| s.path.clone()));
-                sources.extend(b.package_files);
-            }
-            Err(d) => {
-                // JS is not built on its own either.
-                out.diagnostics.extend(d);
-                sources.retain(|s| !matches!(s.kind, Kind::Js(_)));
+    // Pages: what they load makes entry points (module scripts, classic
+    // scripts written as modules), per-file classic scripts and package
+    // files.
+    let plan = crate::pages::plan(cfg, &sources, &resolution.modules);
+    out.diagnostics.extend(plan.errors.iter().cloned());
+    {
+        let have: std::collections::BTreeSet<String> =
+            sources.iter().map(|s| s.logical.clone()).collect();
+        for s in &plan.package_sources {
+            if !have.contains(&s.logical) {
+                out.inputs.push(s.path.clone());
+                sources.push(s.clone());
             }
         }
     }
+    // Bundling: entries and the modules they reach become chunks, which
+    // stand in for those sources from here on.
+    let bundled = pool.install(|| {
+        bundle_all(
+            cfg,
+            &sources,
+            &plan,
+            &Stage {
+                js_opts: &js_opts,
+                css_opts: &css_opts,
+                css_scope: &css_scope,
+                known: &known,
+                session,
+                resolution: &resolution,
+            },
+        )
+    });
+    out.diagnostics.extend(bundled.diagnostics);
+    // Modules outside the sources too: packages, in or out of the root.
+    out.inputs.extend(bundled.taken.iter().cloned());
+    let taken = &bundled.taken;
+    let any_entries = bundled.entries > 0;
+    // With entries, JS is built only through them, as with esbuild or
+    // Vite: a file no entry reaches may import what the bundle took in,
+    // which is no file of its own. Classic scripts of pages are built on
+    // their own; so are the modules of pages with an import map.
+    sources.retain(|s| {
+        let is_taken =
+            taken.contains(&s.path) || s.path.canonicalize().is_ok_and(|c| taken.contains(&c));
+        match s.kind {
+            Kind::Html => true,
+            _ if is_taken => false,
+            Kind::Js(_) => {
+                !any_entries
+                    || !plan.import_map_pages.is_empty()
+                    || plan.classic_files.contains(&s.logical)
+            }
+            _ => true,
+        }
+    });
+    let mut chunks = bundled.chunks;
+    let bundle_tags = bundled.tags;
+    let failed_entries = bundled.failed;
+    {
+        let have: std::collections::BTreeSet<String> =
+            sources.iter().map(|s| s.logical.clone()).collect();
+        for f in bundled.package_files {
+            if !have.contains(&f.logical) {
+                out.inputs.push(f.path.clone());
+                sources.push(f);
+            }
+        }
+    }
+    // Stylesheets of packages that pages link, compiled within their
+    // package (as a bundle compiles those it imports).
+    for (logical, path) in &plan.package_styles {
+        match crate::bundle::package_css(cfg, path, &css_opts) {
+            Ok((o, files)) => {
+                out.inputs.push(path.clone());
+                for (l, p) in files {
+                    if !sources.iter().any(|s| s.logical == l) {
+                        out.inputs.push(p.clone());
+                        sources.push(Source {
+                            logical: l,
+                            path: p,
+                            kind: Kind::Static,
+                        });
+                    }
+                }
+                out.diagnostics.extend(o.warnings);
+                chunks.push(crate::bundle::Chunk {
+                    logical: logical.clone(),
+                    identity: None,
+                    css: true,
+                    code: o.code,
+                    map: o.map,
+                    links: Vec::new(),
+                    refs: o.refs,
+                    imports: Vec::new(),
+                    dynamic_imports: Vec::new(),
+                    stylesheets: Vec::new(),
+                    assets: Vec::new(),
+                    warnings: Vec::new(),
+                });
+            }
+            Err(d) => out.diagnostics.extend(d),
+        }
+    }
+    // What each page's entry scripts load besides themselves: module
+    // preloads and stylesheets, which the page gets as tags.
+    let injections = page_injections(&plan, &chunks);
     timings.lap("bundle");
     let real_sources = sources.len();
     for c in &chunks {
@@ -449,6 +512,7 @@ fn run(
                         &css_scope,
                         session,
                         &resolution.tsconfigs,
+                        injections.get(&src.logical).map_or(&[][..], Vec::as_slice),
                     );
                     if let Ok(mut r) = running.lock() {
                         r.remove(&i);
@@ -502,7 +566,16 @@ fn run(
             identity: c.identity,
         }));
     }
-    let mut links = resolve_references(cfg, &sources, &outputs, &mut out.diagnostics);
+    let mut links = resolve_references(
+        cfg,
+        &sources,
+        &outputs,
+        &Known {
+            targets: &plan.targets,
+            failed: &failed_entries,
+        },
+        &mut out.diagnostics,
+    );
     let by_path: std::collections::HashMap<PathBuf, usize> = sources[..real_sources]
         .iter()
         .enumerate()
@@ -549,6 +622,35 @@ fn run(
         let Some(o) = o else { continue };
         out.bare_imports
             .extend(o.bare.iter().map(|r| r.url.clone()));
+        // Modules of pages with import maps resolve bare imports at run
+        // time: one that no map names cannot load.
+        if !cfg.strict && !plan.import_map_pages.is_empty() {
+            let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
+            for r in o.bare.iter().filter(|r| !plan.mapped(&r.url)) {
+                let label = crate::diagnostics::Label::at_line_col_utf16(
+                    cfg.display_path(&src.path),
+                    text.clone(),
+                    r.line,
+                    r.column,
+                )
+                .with_text("no import map maps this");
+                out.diagnostics.push(
+                    Diagnostic::warning(
+                        "BARE_UNMAPPED",
+                        Category::Input,
+                        format!(
+                            "`{}` is a bare import that no page's import map names: the browser cannot load it",
+                            r.url
+                        ),
+                    )
+                    .with_label(label)
+                    .with_help(format!(
+                        "add `\"{}\"` to the import map, or remove the import map so the page's module scripts are bundled",
+                        r.url
+                    )),
+                );
+            }
+        }
         if cfg.strict {
             let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
             for r in &o.bare {
@@ -619,18 +721,17 @@ fn run(
                 h.update(sources[i].logical.as_bytes());
                 h.update([0]);
                 let bytes = outputs[i].as_ref().map_or(&[][..], |o| &o.bytes);
-                match &bundle_tag {
-                    // A chunk's placeholders carry the bundle's tag, which a
+                if i >= real_sources && !bundle_tags.is_empty() {
+                    // A chunk's placeholders carry its bundle's tag, which a
                     // watch session keeps while a clean build derives it
                     // from the sources: it must not reach the name.
-                    Some(tag) if i >= real_sources => {
-                        h.update(
-                            String::from_utf8_lossy(bytes)
-                                .replace(tag.as_str(), "")
-                                .as_bytes(),
-                        );
+                    let mut text = String::from_utf8_lossy(bytes).into_owned();
+                    for tag in &bundle_tags {
+                        text = text.replace(tag.as_str(), "");
                     }
-                    _ => h.update(bytes),
+                    h.update(text.as_bytes());
+                } else {
+                    h.update(bytes);
                 }
                 h.update([0]);
                 // The map is not in the bytes (hidden maps are not even
@@ -861,10 +962,20 @@ impl Link {
 }
 
 /// Resolves every reference of every output; one error per bad reference.
+/// What reference resolution knows besides the sources.
+struct Known<'a> {
+    /// References pages wrote into packages: (page, URL) → logical name
+    /// and suffix.
+    targets: &'a BTreeMap<(String, String), (String, String)>,
+    /// Entries whose bundle failed (already reported).
+    failed: &'a std::collections::BTreeSet<String>,
+}
+
 fn resolve_references(
     cfg: &Config,
     sources: &[Source],
     outputs: &[Option<Output>],
+    known: &Known<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Vec<(String, Link)>> {
     let index: BTreeMap<&str, usize> = sources
@@ -882,9 +993,20 @@ fn resolve_references(
                 .iter()
                 .filter_map(|r| {
                     let exists = |l: &str| index.contains_key(l);
-                    let resolved = match src.kind {
-                        Kind::Js(_) => refs::resolve_module(&r.url, &r.from, &exists),
-                        _ => refs::resolve(&r.url, &r.from, &exists),
+                    let package = known
+                        .targets
+                        .get(&(r.from.clone(), r.url.clone()))
+                        .filter(|_| src.kind == Kind::Html);
+                    let resolved = match (package, src.kind) {
+                        (Some((logical, suffix)), _) if exists(logical) => Ok(Target::Local {
+                            logical: logical.clone(),
+                            suffix: suffix.clone(),
+                        }),
+                        (Some((logical, _)), _) => {
+                            Err(refs::ResolveError::Missing(logical.clone()))
+                        }
+                        (None, Kind::Js(_)) => refs::resolve_module(&r.url, &r.from, &exists),
+                        (None, _) => refs::resolve(&r.url, &r.from, &exists),
                     };
                     match resolved {
                         Ok(Target::External) => {
@@ -894,6 +1016,9 @@ fn resolve_references(
                             let j = index.get(logical.as_str()).copied()?;
                             Some((r.placeholder.clone(), Link::To(j, suffix)))
                         }
+                        // The bundle that would have made it failed, and
+                        // said why.
+                        Err(refs::ResolveError::Missing(l)) if known.failed.contains(&l) => None,
                         Err(e) => {
                             // Written in this file, or in one it inlined.
                             let (shown, text) = if r.from == src.logical {
@@ -1041,16 +1166,14 @@ struct ChunkMeta {
 fn bundle_entries(
     cfg: &Config,
     sources: &[Source],
-    js_opts: &JsOptions,
-    css_opts: &CssOptions,
-    css_scope: &CssScope<'_>,
+    names: &[String],
+    stage: &Stage<'_>,
     known: &std::collections::BTreeSet<String>,
     cache: Option<&crate::bundle::Cache>,
-    resolution: &crate::bundle::Resolution,
 ) -> Result<crate::bundle::Bundle, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut entries = Vec::new();
-    for e in &cfg.entries {
+    for e in names {
         match sources.iter().find(|s| s.logical == *e) {
             Some(s) if matches!(s.kind, Kind::Js(_)) => entries.push(s),
             Some(_) => errors.push(
@@ -1076,12 +1199,182 @@ fn bundle_entries(
     }
     let known: std::collections::BTreeSet<String> = known
         .iter()
-        .filter(|l| !cfg.entries.contains(l))
+        .filter(|l| !names.contains(l))
         .cloned()
         .collect();
     crate::bundle::bundle(
-        cfg, &entries, js_opts, css_opts, css_scope, &known, cache, resolution,
+        cfg,
+        &entries,
+        stage.js_opts,
+        stage.css_opts,
+        stage.css_scope,
+        &known,
+        cache,
+        stage.resolution,
     )
+}
+
+/// The settings and shared state the bundling stage reads.
+struct Stage<'a> {
+    js_opts: &'a JsOptions,
+    css_opts: &'a CssOptions,
+    css_scope: &'a CssScope<'a>,
+    known: &'a std::collections::BTreeSet<String>,
+    session: Option<&'a Session>,
+    resolution: &'a crate::bundle::Resolution,
+}
+
+/// What bundling gives the rest of the build.
+#[derive(Default)]
+struct Bundled {
+    /// Every bundle's chunks, their indices made global.
+    chunks: Vec<crate::bundle::Chunk>,
+    /// Each bundle's placeholder tag.
+    tags: Vec<String>,
+    /// Modules the bundles took in (absolute paths).
+    taken: std::collections::BTreeSet<PathBuf>,
+    package_files: Vec<Source>,
+    /// Entry points bundled (or tried).
+    entries: usize,
+    /// Entries of bundles that failed: references to them are not
+    /// reported as missing too.
+    failed: std::collections::BTreeSet<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Bundles the declared entries and the module scripts of pages as ES
+/// modules (or the configured format), and the classic scripts of pages
+/// written as modules into one classic script each (IIFE).
+fn bundle_all(
+    cfg: &Config,
+    sources: &[Source],
+    plan: &crate::pages::PagePlan,
+    stage: &Stage<'_>,
+) -> Bundled {
+    let classic: std::collections::BTreeSet<&String> = plan
+        .classic_files
+        .iter()
+        .chain(&plan.classic_entries)
+        .collect();
+    // Declared entries a page loads as classic scripts are built as it
+    // loads them.
+    let mut modules: Vec<String> = cfg
+        .entries
+        .iter()
+        .filter(|e| !classic.contains(e))
+        .cloned()
+        .collect();
+    for e in &plan.module_entries {
+        if !modules.contains(e) {
+            modules.push(e.clone());
+        }
+    }
+    let mut classics: Vec<String> = plan.classic_entries.clone();
+    if cfg.format == crate::config::BundleFormat::Iife {
+        for e in classics.drain(..) {
+            if !modules.contains(&e) {
+                modules.push(e);
+            }
+        }
+    }
+    let iife = Config {
+        format: crate::config::BundleFormat::Iife,
+        global_name: None,
+        ..cfg.clone()
+    };
+    let mut out = Bundled {
+        entries: modules.len() + classics.len(),
+        ..Bundled::default()
+    };
+    let mut known = stage.known.clone();
+    let jobs: [(&Config, &[String], Option<&crate::bundle::Cache>); 2] = [
+        (cfg, &modules, stage.session.map(|s| &s.bundle)),
+        (&iife, &classics, stage.session.map(|s| &s.classic_bundle)),
+    ];
+    for (c, names, cache) in jobs {
+        if names.is_empty() {
+            continue;
+        }
+        match bundle_entries(c, sources, names, stage, &known, cache) {
+            Ok(mut b) => {
+                let offset = out.chunks.len();
+                for chunk in &mut b.chunks {
+                    offset_chunk(chunk, offset);
+                    known.insert(chunk.logical.clone());
+                }
+                out.chunks.extend(b.chunks);
+                out.tags.push(b.tag);
+                out.taken.extend(b.modules);
+                out.package_files.extend(b.package_files);
+                out.diagnostics.extend(b.warnings);
+            }
+            Err(d) => {
+                out.diagnostics.extend(d);
+                out.failed.extend(names.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+/// Moves a chunk's references to other chunks of its bundle by `offset`,
+/// where its bundle's chunks start among all chunks.
+fn offset_chunk(chunk: &mut crate::bundle::Chunk, offset: usize) {
+    use crate::bundle::ChunkLink;
+    for (_, link) in &mut chunk.links {
+        match link {
+            ChunkLink::Chunk(c) | ChunkLink::CssChunk(c) | ChunkLink::EntryCss(c) => *c += offset,
+            ChunkLink::Asset { .. } => {}
+        }
+    }
+    for list in [
+        &mut chunk.imports,
+        &mut chunk.dynamic_imports,
+        &mut chunk.stylesheets,
+    ] {
+        for c in list {
+            *c += offset;
+        }
+    }
+}
+
+/// Per page, the tags its entry scripts need: a module preload for each
+/// chunk a module script imports statically, a stylesheet for each one
+/// its imports produced (classic scripts: stylesheets only).
+fn page_injections(
+    plan: &crate::pages::PagePlan,
+    chunks: &[crate::bundle::Chunk],
+) -> BTreeMap<String, Vec<html::Inject>> {
+    let by_logical: BTreeMap<&str, usize> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.logical.as_str(), i))
+        .collect();
+    let mut out: BTreeMap<String, Vec<html::Inject>> = BTreeMap::new();
+    for (script, loads) in &plan.loaded_by {
+        let Some(&c) = by_logical.get(script.as_str()) else {
+            continue;
+        };
+        for (page, _, loaded) in loads {
+            let list = out.entry(page.clone()).or_default();
+            let mut add = |rel: &'static str, target: usize| {
+                let url = refs::relative_url(page, &chunks[target].logical);
+                let tag = html::Inject { rel, url };
+                if !list.contains(&tag) {
+                    list.push(tag);
+                }
+            };
+            if *loaded == html::Loaded::ModuleScript {
+                for &i in &chunks[c].imports {
+                    add("modulepreload", i);
+                }
+            }
+            for &i in &chunks[c].stylesheets {
+                add("stylesheet", i);
+            }
+        }
+    }
+    out
 }
 
 /// A file's final name and bytes, and its map file (name and bytes).
@@ -1269,6 +1562,7 @@ impl Output {
 
 /// Reads and compiles one source. Returns the output bytes (or errors) and
 /// any warnings. A panic in a compiler becomes an `INTERNAL` error.
+#[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
 fn compile_one(
     cfg: &Config,
     src: &Source,
@@ -1277,6 +1571,7 @@ fn compile_one(
     css_scope: &CssScope<'_>,
     session: Option<&Session>,
     tsconfigs: &crate::tsconfig::TsConfigs,
+    inject: &[html::Inject],
 ) -> Compiled {
     let shown = cfg.display_path(&src.path);
     // A script's own options, under its tsconfig.json.
@@ -1291,7 +1586,20 @@ fn compile_one(
         },
         _ => js_opts,
     };
-    let variant = js_opts.file_key();
+    // What the output depends on besides the bytes: a script's options, a
+    // page's tags.
+    let variant = match src.kind {
+        Kind::Html => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for i in inject {
+                i.rel.hash(&mut h);
+                i.url.hash(&mut h);
+            }
+            h.finish()
+        }
+        _ => js_opts.file_key(),
+    };
     let read_error = |e: std::io::Error| {
         (
             Err(vec![
@@ -1303,7 +1611,7 @@ fn compile_one(
     };
     let Some(session) = session else {
         return match std::fs::read(&src.path) {
-            Ok(bytes) => compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope),
+            Ok(bytes) => compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope, inject),
             Err(e) => read_error(e),
         };
     };
@@ -1323,7 +1631,7 @@ fn compile_one(
             Err(e) => return read_error(e),
         },
     };
-    let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope);
+    let compiled = compile_bytes(src, bytes, &shown, js_opts, css_opts, css_scope, inject);
     session.store(src, digest, variant, &compiled);
     with_identity(compiled, src, &digest)
 }
@@ -1354,6 +1662,7 @@ fn compile_bytes(
     js_opts: &JsOptions,
     css_opts: &CssOptions,
     css_scope: &CssScope<'_>,
+    inject: &[html::Inject],
 ) -> Compiled {
     let shown = shown.to_string();
     if src.kind == Kind::Static {
@@ -1392,7 +1701,7 @@ fn compile_bytes(
                 identity: None,
             }
         }),
-        Kind::Html => html::compile(&src.logical, &shown, text, css_opts).map(|o| {
+        Kind::Html => html::compile_with(&src.logical, &shown, text, css_opts, inject).map(|o| {
             warnings = o.warnings;
             Output {
                 bytes: o.code.into_bytes(),

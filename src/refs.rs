@@ -182,7 +182,8 @@ fn scheme_of(url: &str) -> Option<&str> {
         .then_some(scheme)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+/// `s` with `%XX` escapes decoded, if they are well formed and give UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

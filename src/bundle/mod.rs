@@ -406,7 +406,7 @@ pub const NPM: &str = "_npm";
 
 /// The `node_modules` directory a file is in (the innermost), and the
 /// file's path below it with `/`.
-fn in_node_modules(path: &Path) -> Option<(PathBuf, String)> {
+pub(crate) fn in_node_modules(path: &Path) -> Option<(PathBuf, String)> {
     let parts: Vec<_> = path.components().collect();
     let at = parts
         .iter()
@@ -417,19 +417,6 @@ fn in_node_modules(path: &Path) -> Option<(PathBuf, String)> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     (!rel.is_empty()).then(|| (dir, rel.join("/")))
-}
-
-/// The file `_npm/<rel>` names, looked for in the `node_modules`
-/// directories the graph's modules come from.
-fn npm_path(modules: &[ModuleData], logical: &str) -> Option<PathBuf> {
-    let rel = logical.strip_prefix(NPM)?.strip_prefix('/')?;
-    let mut dirs: Vec<PathBuf> = modules
-        .iter()
-        .filter_map(|m| in_node_modules(&m.path).map(|(d, _)| d))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    dirs.into_iter().map(|d| d.join(rel)).find(|p| p.is_file())
 }
 
 /// Every file of the package that holds `rel` (a path below
@@ -457,6 +444,62 @@ fn package_files_of(node_modules: &Path, rel: &str) -> BTreeSet<String> {
         })
         .take(10_000)
         .collect()
+}
+
+/// A package stylesheet's output and the package files it names (`_npm/…`
+/// logical, path).
+pub(crate) type PackageCss = (css::CssOutput, Vec<(String, PathBuf)>);
+
+/// Compiles a package's stylesheet (`node_modules/…/x.css`) within its
+/// package: `@import`s and `url()`s resolve among the package's own files,
+/// and its references are named under `_npm/`. Returns the output and the
+/// package files its references name (logical `_npm/…`, path), which must
+/// be built too.
+pub(crate) fn package_css(
+    cfg: &Config,
+    path: &Path,
+    css_opts: &CssOptions,
+) -> Result<PackageCss, Vec<Diagnostic>> {
+    let shown = cfg.display_path(path);
+    let Some((node_modules, rel)) = in_node_modules(path) else {
+        return Err(vec![
+            Diagnostic::error(
+                "INTERNAL",
+                Category::Internal,
+                format!("{shown} is not a file of a package"),
+            )
+            .with_file(shown),
+        ]);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![
+            Diagnostic::error("IO", Category::Io, format!("cannot read {shown}: {e}"))
+                .with_file(shown.clone()),
+        ]
+    })?;
+    let known = package_files_of(&node_modules, &rel);
+    let display = |p: &Path| cfg.display_path(p);
+    let scope = CssScope {
+        root: &node_modules,
+        known: &known,
+        display: &display,
+    };
+    let mut o = crate::pipeline::guarded(&shown, "lightningcss", || {
+        css::compile(&rel, &text, &scope, css_opts)
+    })?;
+    let mut files = Vec::new();
+    for r in &mut o.refs {
+        if let Ok(crate::refs::Target::Local { logical, .. }) =
+            crate::refs::resolve(&r.url, &r.from, &|_| true)
+        {
+            let file = node_modules.join(&logical);
+            if file.is_file() {
+                files.push((format!("{NPM}/{logical}"), file));
+            }
+        }
+        r.from = format!("{NPM}/{}", r.from);
+    }
+    Ok((o, files))
 }
 
 /// `path` relative to `root` with `/`, with `..` when outside.
@@ -1208,19 +1251,42 @@ pub fn bundle(
         .map(|(c, p)| (c, p.css.clone()))
         .collect();
     for (c, list) in css_jobs {
+        // The entry's name with `.css`, always: a file of the root that
+        // already has it (and that the entry does not import) is an error,
+        // not a reason to pick another name.
         let base = logicals[c]
             .rsplit_once('.')
             .map_or(logicals[c].as_str(), |(s, _)| s)
             .to_string();
-        let mut name = format!("{base}.css");
+        let name = format!("{base}.css");
         if taken.contains(&name) || logicals.contains(&name) {
-            name = format!("{}.css", logicals[c]);
+            diagnostics.push(
+                Diagnostic::error(
+                    "NAME_COLLISION",
+                    Category::Input,
+                    format!(
+                        "the stylesheet of entry `{}` (the CSS it imports) is named `{name}`, which is taken by another file of the build",
+                        logicals[c]
+                    ),
+                )
+                .with_file(cfg.display_path(&cfg.root.join(&name)))
+                .with_help(format!(
+                    "rename `{name}`, or import it from `{}` so its rules join the entry's stylesheet",
+                    logicals[c]
+                )),
+            );
+            continue;
         }
         taken.insert(name.clone());
-        let compiled: Vec<Result<css::CssOutput, Vec<Diagnostic>>> = list
+        let compiled: Vec<Result<PackageCss, Vec<Diagnostic>>> = list
             .par_iter()
             .map(|&m| {
                 let md = &modules[m];
+                // A package's stylesheet: compiled within its package,
+                // its references named under `_npm/`.
+                if in_node_modules(&md.path).is_some() {
+                    return package_css(cfg, &md.path, css_opts);
+                }
                 let text = std::fs::read_to_string(&md.path).map_err(|e| {
                     vec![
                         Diagnostic::error(
@@ -1231,29 +1297,10 @@ pub fn bundle(
                         .with_file(md.shown.clone()),
                     ]
                 })?;
-                // A package's stylesheet: compiled within its package,
-                // its references named under `_npm/`.
-                if let Some((node_modules, rel)) = in_node_modules(&md.path) {
-                    let known = package_files_of(&node_modules, &rel);
-                    let display = |p: &Path| cfg.display_path(p);
-                    let scope = CssScope {
-                        root: &node_modules,
-                        known: &known,
-                        display: &display,
-                    };
-                    return crate::pipeline::guarded(&md.shown, "lightningcss", || {
-                        css::compile(&rel, &text, &scope, css_opts)
-                    })
-                    .map(|mut o| {
-                        for r in &mut o.refs {
-                            r.from = format!("{NPM}/{}", r.from);
-                        }
-                        o
-                    });
-                }
                 crate::pipeline::guarded(&md.shown, "lightningcss", || {
                     css::compile(&md.name, &text, css_scope, css_opts)
                 })
+                .map(|o| (o, Vec::new()))
             })
             .collect();
         let mut code = String::new();
@@ -1262,7 +1309,7 @@ pub fn bundle(
         let mut warnings = Vec::new();
         for r in compiled {
             match r {
-                Ok(o) => {
+                Ok((o, files)) => {
                     if let Some(map) = o.map {
                         parts.push((u32::try_from(code.matches('\n').count()).unwrap_or(0), map));
                     }
@@ -1272,17 +1319,9 @@ pub fn bundle(
                     }
                     refs.extend(o.refs);
                     warnings.extend(o.warnings);
+                    package_files.extend(files);
                 }
                 Err(d) => diagnostics.extend(d),
-            }
-        }
-        for r in &refs {
-            if r.from.starts_with(NPM)
-                && let Ok(crate::refs::Target::Local { logical, .. }) =
-                    crate::refs::resolve(&r.url, &r.from, &|_| true)
-                && let Some(path) = npm_path(&modules, &logical)
-            {
-                package_files.insert(logical, path);
             }
         }
         let idx = chunks.len();

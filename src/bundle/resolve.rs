@@ -112,6 +112,24 @@ impl ModuleResolver {
             Request::Require => &self.require,
         };
         let dir = from.parent().unwrap_or(Path::new("/"));
+        // A relative specifier is a URL to the browser that would load it
+        // unbundled (`./a%20b.js` is `a b.js`): decoded when it does not
+        // resolve as written.
+        let decoded = (specifier.contains('%')
+            && (specifier.starts_with("./") || specifier.starts_with("../")))
+        .then(|| crate::refs::percent_decode(specifier))
+        .flatten();
+        // (Its exact file: a decoded `?` or `#` is part of the name.)
+        if let Some(d) = &decoded
+            && resolver.resolve_file(from, specifier).is_err()
+            && let Ok(path) = dir.join(d).canonicalize()
+            && path.is_file()
+        {
+            return Ok(Resolved::File {
+                path,
+                suffix: String::new(),
+            });
+        }
         match resolver.resolve_file(from, specifier) {
             Ok(r) => Ok(Resolved::File {
                 path: r.path().to_path_buf(),

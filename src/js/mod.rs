@@ -842,6 +842,56 @@ pub(crate) fn reminify(
     })
 }
 
+/// Whether a script uses module syntax (`import`, `export`,
+/// `import.meta`), which a classic `<script>` cannot run. A file that does
+/// not parse says false: compiling it reports the syntax error.
+pub fn has_module_syntax(name: &str, src: &str, kind: JsKind) -> bool {
+    if too_deep(src).is_some() {
+        return false;
+    }
+    GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Lrc::default();
+        let fm = cm.new_source_file(
+            Lrc::new(FileName::Custom(name.to_string())),
+            src.to_string(),
+        );
+        let comments = SingleThreadedComments::default();
+        let syntax = if kind.is_typescript() {
+            Syntax::Typescript(TsSyntax {
+                tsx: kind == JsKind::Tsx,
+                decorators: true,
+                ..Default::default()
+            })
+        } else {
+            Syntax::Es(EsSyntax {
+                jsx: matches!(kind, JsKind::Js | JsKind::Jsx),
+                decorators: true,
+                import_attributes: true,
+                ..Default::default()
+            })
+        };
+        let mut recovered = Vec::new();
+        match parse(&fm, syntax, kind, &comments, &mut recovered) {
+            Ok(Program::Module(m)) => {
+                struct Meta(bool);
+                impl swc_core::ecma::visit::Visit for Meta {
+                    fn visit_meta_prop_expr(&mut self, m: &swc_core::ecma::ast::MetaPropExpr) {
+                        self.0 |= m.kind == MetaPropKind::ImportMeta;
+                    }
+                }
+                let mut meta = Meta(false);
+                m.visit_with(&mut meta);
+                matches!(kind, JsKind::Mjs | JsKind::Mts)
+                    || m.body
+                        .iter()
+                        .any(swc_core::ecma::ast::ModuleItem::is_module_decl)
+                    || meta.0
+            }
+            _ => matches!(kind, JsKind::Mjs | JsKind::Mts),
+        }
+    })
+}
+
 /// The module references (`import`, `export … from`, literal `import()`,
 /// `new URL(…, import.meta.url)`) of already compiled JS, for `prebake
 /// check`; bare specifiers are left out.
