@@ -132,19 +132,11 @@ impl State<'_> {
     }
 
     /// Inline CSS problems at 1-based line and column of a text starting
-    /// at byte `base`: errors, or the warnings of recovered rules.
-    fn css_problems(&mut self, problems: Vec<(String, usize, usize)>, base: usize, errors: bool) {
-        for (message, line, column) in problems {
+    /// at byte `base` (css chose code, severity and text); `errors` when
+    /// the text failed, to go with the page's errors.
+    fn css_problems(&mut self, problems: Vec<css::InlineProblem>, base: usize, errors: bool) {
+        for (d, line, column) in problems {
             let offset = offset_in(self.html, base, line, column);
-            let d = if errors {
-                Diagnostic::error("CSS_PARSE", Category::Input, message)
-            } else {
-                Diagnostic::warning(
-                    "CSS_RECOVERED",
-                    Category::Input,
-                    format!("{message} (rule dropped)"),
-                )
-            };
             let d = d.with_label(Label::new(
                 self.shown,
                 Arc::from(self.html),

@@ -24,6 +24,8 @@ use crate::diagnostics::{Category, Diagnostic, Label};
 use crate::refs::{self, Reference, ResolveError, Target};
 use crate::sourcemap::Edit;
 
+mod lenient;
+
 /// Deepest nesting of blocks, parentheses and brackets accepted.
 pub const MAX_NESTING: usize = 500;
 
@@ -295,28 +297,43 @@ pub fn compile(
         Label::at_line_col_utf16(&shown, source.clone(), line as usize + 1, column as usize)
     };
 
+    // Each file of the bundle as lightningcss read it (without a BOM), by
+    // source index, for the rules' locations.
+    let texts: Vec<&str> = sheet
+        .sources
+        .iter()
+        .map(|file| provider.read(Path::new(file)).unwrap_or_default())
+        .collect();
+    let spans = lenient::match_browsers(&mut sheet.rules.0, &texts);
+    let entry_index = sheet
+        .sources
+        .iter()
+        .position(|s| Path::new(s) == entry)
+        .and_then(|i| u32::try_from(i).ok());
     let recovered: Vec<Diagnostic> = warnings
         .read()
-        .map(|w| {
-            w.iter()
-                .filter(|e| e.loc.as_ref().is_none_or(|l| Path::new(&l.filename) == entry))
-                .map(|e| {
-                    let d = if opts.error_recovery {
-                        Diagnostic::warning("CSS_RECOVERED", Category::Input, format!("{} (rule dropped)", e.kind))
-                    } else {
-                        Diagnostic::error("CSS_PARSE", Category::Input, e.kind.to_string()).with_help(
-                            "fix the syntax, or set `css-error-recovery = true` to drop invalid rules with a warning",
-                        )
-                    };
-                    match &e.loc {
-                        Some(loc) => d.with_label(label_at(loc.line, loc.column)),
-                        None => d.with_file(shown.clone()),
-                    }
-                })
-                .collect()
+        .map(|w| w.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| {
+            e.loc
+                .as_ref()
+                .is_none_or(|l| Path::new(&l.filename) == entry)
         })
-        .unwrap_or_default();
-    if !opts.error_recovery && !recovered.is_empty() {
+        .map(|e| {
+            let text = entry_index.and_then(|i| Some((i, *texts.get(i as usize)?)));
+            let fate = match (&e.loc, text) {
+                (Some(loc), Some((i, text))) => spans.fate(i, text, loc.line, loc.column),
+                _ => lenient::Fate::Unknown,
+            };
+            let d = lenient::problem(&e.kind, fate, opts.error_recovery);
+            match &e.loc {
+                Some(loc) => d.with_label(label_at(loc.line, loc.column)),
+                None => d.with_file(shown.clone()),
+            }
+        })
+        .collect();
+    if recovered.iter().any(Diagnostic::is_error) {
         return Err(recovered);
     }
 
@@ -422,15 +439,21 @@ pub struct InlineCss {
     /// Each URL, with its placeholder and 1-based line and column in the
     /// inline text.
     pub refs: Vec<(String, String, usize, usize)>,
-    /// Rules dropped under `error_recovery`, with their line and column.
-    pub recovered: Vec<(String, usize, usize)>,
+    /// Warnings about what lightningcss recovered from (classified as in
+    /// [`compile`]), with their 1-based line and column.
+    pub recovered: Vec<InlineProblem>,
 }
+
+/// A diagnostic about inline CSS, without a label, and its 1-based line
+/// and column in the inline text.
+pub type InlineProblem = (Diagnostic, usize, usize);
 
 /// Compiles inline CSS like a stylesheet (lowered, minified), without
 /// `@import` inlining. `external` says which URLs stay as written;
-/// `placeholder` names the others; strings use `quote`. Errors (always
-/// fatal; recovered rules too unless `error_recovery`) are messages with a
-/// 1-based line and column in the inline text.
+/// `placeholder` names the others; strings use `quote`. Problems
+/// lightningcss recovered from are classified as in [`compile`]; an error
+/// among them fails the whole text (with the warnings beside it), and so
+/// does every other error.
 pub fn compile_inline(
     name: &str,
     text: &str,
@@ -439,7 +462,7 @@ pub fn compile_inline(
     external: &dyn Fn(&str) -> bool,
     placeholder: &mut dyn FnMut(&str) -> String,
     quote: char,
-) -> Result<InlineCss, Vec<(String, usize, usize)>> {
+) -> Result<InlineCss, Vec<InlineProblem>> {
     let warnings = Arc::new(RwLock::new(Vec::new()));
     let parser = ParserOptions {
         filename: name.to_string(),
@@ -460,59 +483,61 @@ pub fn compile_inline(
     let at = |loc: Option<&lightningcss::error::ErrorLocation>| {
         loc.map_or((1, 1), |l| (l.line as usize + 1, l.column as usize))
     };
-    if let Some(offset) = too_deep(text) {
-        let (line, column) = crate::diagnostics::line_col_utf16(text, offset);
-        return Err(vec![(
-            format!("nesting deeper than {MAX_NESTING} levels"),
+    let error = |message: String, (line, column): (usize, usize)| {
+        vec![(
+            Diagnostic::error("CSS_PARSE", Category::Input, message),
             line,
             column,
-        )]);
+        )]
+    };
+    if let Some(offset) = too_deep(text) {
+        return Err(error(
+            format!("nesting deeper than {MAX_NESTING} levels"),
+            crate::diagnostics::line_col_utf16(text, offset),
+        ));
     }
+    let mut spans = lenient::Spans::default();
     let printed = if attribute {
-        let mut style =
-            lightningcss::stylesheet::StyleAttribute::parse(text, parser).map_err(|e| {
-                let (l, c) = at(e.loc.as_ref());
-                vec![(e.kind.to_string(), l, c)]
-            })?;
+        let mut style = lightningcss::stylesheet::StyleAttribute::parse(text, parser)
+            .map_err(|e| error(e.kind.to_string(), at(e.loc.as_ref())))?;
         style.minify(MinifyOptions {
             targets,
             ..MinifyOptions::default()
         });
         style.to_css(print_options)
     } else {
-        let mut sheet = lightningcss::stylesheet::StyleSheet::parse(text, parser).map_err(|e| {
-            let (l, c) = at(e.loc.as_ref());
-            vec![(e.kind.to_string(), l, c)]
-        })?;
+        let mut sheet = lightningcss::stylesheet::StyleSheet::parse(text, parser)
+            .map_err(|e| error(e.kind.to_string(), at(e.loc.as_ref())))?;
+        spans = lenient::match_browsers(&mut sheet.rules.0, &[text]);
         sheet
             .minify(MinifyOptions {
                 targets,
                 ..MinifyOptions::default()
             })
-            .map_err(|e| {
-                let (l, c) = at(e.loc.as_ref());
-                vec![(e.kind.to_string(), l, c)]
-            })?;
+            .map_err(|e| error(e.kind.to_string(), at(e.loc.as_ref())))?;
         sheet.to_css(print_options)
     };
-    let recovered: Vec<(String, usize, usize)> = warnings
+    let recovered: Vec<InlineProblem> = warnings
         .read()
-        .map(|w| {
-            w.iter()
-                .map(|e| {
-                    let (l, c) = at(e.loc.as_ref());
-                    (e.kind.to_string(), l, c)
-                })
-                .collect()
+        .map(|w| w.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            let fate = e.loc.as_ref().map_or(lenient::Fate::Unknown, |l| {
+                spans.fate(0, text, l.line, l.column)
+            });
+            let (line, column) = at(e.loc.as_ref());
+            (
+                lenient::problem(&e.kind, fate, opts.error_recovery),
+                line,
+                column,
+            )
         })
-        .unwrap_or_default();
-    if !opts.error_recovery && !recovered.is_empty() {
+        .collect();
+    if recovered.iter().any(|(d, _, _)| d.is_error()) {
         return Err(recovered);
     }
-    let result = printed.map_err(|e| {
-        let (l, c) = at(e.loc.as_ref());
-        vec![(e.kind.to_string(), l, c)]
-    })?;
+    let result = printed.map_err(|e| error(e.kind.to_string(), at(e.loc.as_ref())))?;
     let mut replacements = Vec::new();
     let mut refs = Vec::new();
     for d in result.dependencies.unwrap_or_default() {
@@ -754,6 +779,184 @@ pub fn substitute_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::Severity;
+    use lightningcss::error::{ParserError, SelectorError};
+    use lightningcss::properties::custom::Token;
+
+    fn options(error_recovery: bool) -> CssOptions {
+        let browsers =
+            lightningcss::targets::Browsers::from_browserslist([crate::config::DEFAULT_TARGETS])
+                .unwrap()
+                .unwrap();
+        CssOptions {
+            minify: true,
+            targets: Targets { browsers },
+            error_recovery,
+            source_map: false,
+        }
+    }
+
+    /// `css` compiled as a `<style>` element: the output, or `None` after
+    /// an error, and each problem as code, severity and 1-based line:column.
+    #[track_caller]
+    fn inline(css: &str, error_recovery: bool) -> (Option<String>, Vec<String>) {
+        let problems = |p: Vec<InlineProblem>| -> Vec<String> {
+            p.into_iter()
+                .map(|(d, line, column)| {
+                    let severity = if d.is_error() { "error" } else { "warning" };
+                    format!("{severity}[{}] {line}:{column}", d.code)
+                })
+                .collect()
+        };
+        match compile_inline(
+            "test.css",
+            css,
+            false,
+            &options(error_recovery),
+            &|_| true,
+            &mut |u| u.to_string(),
+            '"',
+        ) {
+            Ok(c) => (Some(c.code), problems(c.recovered)),
+            Err(e) => (None, problems(e)),
+        }
+    }
+
+    /// The code and severity [`lenient::problem`] gives `kind`.
+    fn class(kind: &ParserError<'_>, error_recovery: bool) -> (&'static str, Severity) {
+        let d = lenient::problem(kind, lenient::Fate::Kept, error_recovery);
+        (d.code, d.severity)
+    }
+
+    #[test]
+    fn unknown_pseudo_classes_and_elements_are_warnings() {
+        for recovery in [false, true] {
+            for kind in [
+                SelectorError::UnsupportedPseudoElement("input-placeholder".into()),
+                SelectorError::UnsupportedPseudoClass("hoverr".into()),
+            ] {
+                assert_eq!(
+                    class(&ParserError::SelectorError(kind), recovery),
+                    ("CSS_IGNORED_SELECTOR", Severity::Warning)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_at_rules_are_warnings() {
+        for recovery in [false, true] {
+            assert_eq!(
+                class(&ParserError::AtRuleInvalid("foo".into()), recovery),
+                ("CSS_UNKNOWN_AT_RULE", Severity::Warning)
+            );
+        }
+    }
+
+    #[test]
+    fn other_selector_errors_are_errors_unless_recovery_is_on() {
+        for kind in [
+            SelectorError::ClassNeedsIdent(Token::Delim('.')),
+            SelectorError::EmptySelector,
+            SelectorError::DanglingCombinator,
+        ] {
+            let kind = ParserError::SelectorError(kind);
+            assert_eq!(class(&kind, false), ("CSS_PARSE", Severity::Error));
+            assert_eq!(class(&kind, true), ("CSS_RECOVERED", Severity::Warning));
+        }
+    }
+
+    #[test]
+    fn syntax_errors_in_blocks_are_errors_unless_recovery_is_on() {
+        for kind in [
+            ParserError::EndOfInput,
+            ParserError::UnexpectedToken(Token::Semicolon),
+            ParserError::InvalidDeclaration,
+            ParserError::InvalidMediaQuery,
+            ParserError::UnexpectedImportRule,
+            ParserError::AtRuleBodyInvalid,
+        ] {
+            assert_eq!(class(&kind, false), ("CSS_PARSE", Severity::Error));
+            assert_eq!(class(&kind, true), ("CSS_RECOVERED", Severity::Warning));
+        }
+    }
+
+    #[test]
+    fn each_class_as_lightningcss_reports_it() {
+        // One stylesheet per class, through the parser: what lightningcss
+        // calls each problem, and where.
+        for (css, expected) in [
+            (
+                ".a::input-placeholder { color: red }",
+                "warning[CSS_IGNORED_SELECTOR] 1:4",
+            ),
+            (
+                ".a:hoverr { color: red }",
+                "warning[CSS_IGNORED_SELECTOR] 1:4",
+            ),
+            ("@foo bar;", "warning[CSS_UNKNOWN_AT_RULE] 1:5"),
+            (".a..b { color: red }", "error[CSS_PARSE] 1:4"),
+            (
+                ".a { color: red }\n}\n.b { color: red }",
+                "error[CSS_PARSE] 2:1",
+            ),
+            (
+                ".a { color: red; @@@ ; background: blue }",
+                "error[CSS_PARSE] 1:22",
+            ),
+            (
+                ".a { width: calc(1px + 2px; }\n.b { color: red }",
+                "error[CSS_PARSE] 1:29",
+            ),
+        ] {
+            assert_eq!(inline(css, false).1, [expected], "{css}");
+        }
+    }
+
+    #[test]
+    fn a_selector_list_with_an_unknown_part_is_dropped_whole() {
+        // Browsers drop `.b` with `.a::input-placeholder`; lightningcss
+        // alone split the list and `.b` got red.
+        let (code, problems) = inline(
+            ".a::input-placeholder, .b { color: red }\n.c { color: red }",
+            false,
+        );
+        assert_eq!(problems, ["warning[CSS_IGNORED_SELECTOR] 1:4"]);
+        assert_eq!(code.as_deref(), Some(".c{color:red}"));
+    }
+
+    #[test]
+    fn an_unknown_part_inside_is_is_forgiven() {
+        // `:is()` forgives `:foo`, so `.j` and `.b` keep matching; the
+        // printer would write `:is(:foo)` as `:foo`, which would not.
+        let (code, problems) = inline(
+            ".i:is(:foo), .j { color: red }\n.a:is(.x, :foo), .b { color: blue }",
+            false,
+        );
+        assert_eq!(
+            problems,
+            [
+                "warning[CSS_IGNORED_SELECTOR] 1:8",
+                "warning[CSS_IGNORED_SELECTOR] 2:12"
+            ]
+        );
+        assert_eq!(
+            code.as_deref(),
+            Some(".j{color:red}.a:is(.x,:foo),.b{color:#00f}")
+        );
+    }
+
+    #[test]
+    fn a_lone_unknown_selector_is_never_merged_into_another_list() {
+        // Kept alone, `.k:foo` is ignored by itself; merged into `.n`'s
+        // list it would take `.n` with it. lightningcss merges `:is(:foo)`
+        // and `:host(:foo)`, so those rules (which match nothing) go.
+        let (code, _) = inline(
+            ".k:foo { color: red }\n.k:is(:foo) { color: red }\n:host(:foo) { color: red }\n.n { color: red }",
+            false,
+        );
+        assert_eq!(code.as_deref(), Some(".k:foo{color:red}.n{color:red}"));
+    }
 
     #[test]
     fn css_strings_escape_quotes_and_control_characters() {
