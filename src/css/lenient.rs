@@ -10,6 +10,7 @@
 use lightningcss::error::{ParserError, SelectorError};
 use lightningcss::rules::{CssRule, Location, style::StyleRule};
 use lightningcss::selector::{Component, PseudoClass, PseudoElement, Selector};
+use lightningcss::vendor_prefix::VendorPrefix;
 
 use crate::diagnostics::{Category, Diagnostic};
 
@@ -152,6 +153,13 @@ impl Spans {
 ///   themselves, and one that knows a newer pseudo-class still can use it)
 ///   when the minifier keeps it apart ([`kept_apart`]); otherwise it could
 ///   merge it into a neighbour's list, and it is removed.
+/// - Vendor placeholder selectors (`::-webkit-input-placeholder`,
+///   `::-moz-placeholder`, `::-ms-input-placeholder`, `:-ms-input-placeholder`,
+///   `:-moz-placeholder`) are kept as written. lightningcss reads them as
+///   prefixed `::placeholder` and `:placeholder-shown`, then prints
+///   `::-ms-input-placeholder` as `::-moz-placeholder` and
+///   `:-ms-input-placeholder` as `:-ms-placeholder-shown` (which no browser
+///   knows), and prints the second of two merged prefixed rules unprefixed.
 ///
 /// Returns the preludes seen, for [`Spans::fate`].
 pub fn match_browsers<R>(rules: &mut Vec<CssRule<'_, R>>, texts: &[&str]) -> Spans {
@@ -233,9 +241,10 @@ fn style_rule<R>(
     if !drop {
         selectors.retain(|s| !never_matches(s));
     }
-    if let Some((source, range, _)) = prelude(texts, spans, &style.loc) {
+    if let Some((source, range, text)) = prelude(texts, spans, &style.loc) {
         let fate = if drop { Fate::Dropped } else { Fate::Kept };
         spans.preludes.push((source, range, fate));
+        keep_vendor_placeholders(selectors, text);
     }
     walk(&mut style.rules.0, texts, drop, spans);
     !drop
@@ -329,4 +338,93 @@ fn prelude<'t>(
     // The `{` or `;` too: lightningcss places some problems on it.
     let end = (i + 1).min(b.len());
     Some((loc.source_index, start..end, text.get(start..end)?))
+}
+
+/// Turns the vendor placeholder selectors of `selectors` (prelude text
+/// `text`) back into the names written; see [`match_browsers`].
+fn keep_vendor_placeholders(selectors: &mut [Selector<'_>], text: &str) {
+    // `::-moz-placeholder` and `::-ms-input-placeholder` both parse as
+    // `Placeholder(Moz)`; the prelude says which was written, in order.
+    let parsed = selectors
+        .iter()
+        .flat_map(Selector::iter_raw_match_order)
+        .filter(|c| {
+            matches!(c, Component::PseudoElement(PseudoElement::Placeholder(p)) if *p == VendorPrefix::Moz)
+        })
+        .count();
+    let mut written = if parsed == 0 {
+        Vec::new()
+    } else {
+        moz_or_ms_placeholders(text)
+    }
+    .into_iter();
+    let in_step = parsed == written.len();
+    for selector in selectors {
+        for c in selector.iter_mut_raw_match_order() {
+            let Component::PseudoElement(PseudoElement::Placeholder(p)) = c else {
+                keep_vendor_pseudo_classes(c);
+                continue;
+            };
+            let name = match *p {
+                VendorPrefix::WebKit => "-webkit-input-placeholder",
+                VendorPrefix::Moz => match written.next() {
+                    Some(name) if in_step => name,
+                    _ => "-moz-placeholder",
+                },
+                VendorPrefix::Ms => "-ms-input-placeholder",
+                _ => continue,
+            };
+            *c = Component::PseudoElement(PseudoElement::Custom { name: name.into() });
+        }
+    }
+}
+
+/// `:-ms-input-placeholder` and `:-moz-placeholder` as written, in `c` and
+/// the selectors inside it.
+fn keep_vendor_pseudo_classes(c: &mut Component<'_>) {
+    match c {
+        Component::NonTSPseudoClass(PseudoClass::PlaceholderShown(p)) => {
+            let name = match *p {
+                VendorPrefix::Ms => "-ms-input-placeholder",
+                VendorPrefix::Moz => "-moz-placeholder",
+                _ => return,
+            };
+            *c = Component::NonTSPseudoClass(PseudoClass::Custom { name: name.into() });
+        }
+        Component::Negation(list)
+        | Component::Has(list)
+        | Component::Any(_, list)
+        | Component::Is(list)
+        | Component::Where(list) => {
+            for s in list.iter_mut() {
+                for inner in s.iter_mut_raw_match_order() {
+                    keep_vendor_pseudo_classes(inner);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names `-moz-placeholder` and `-ms-input-placeholder` written after
+/// `::` in `text`, in order (ASCII case-insensitive, whole names only).
+fn moz_or_ms_placeholders(text: &str) -> Vec<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("::").map(|i| i + from) {
+        let rest = &lower[at + 2..];
+        for name in ["-moz-placeholder", "-ms-input-placeholder"] {
+            let whole = rest.strip_prefix(name).is_some_and(|after| {
+                !after.chars().next().is_some_and(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '\\') || !c.is_ascii()
+                })
+            });
+            if whole {
+                found.push(name);
+            }
+        }
+        from = at + 2;
+    }
+    found
 }

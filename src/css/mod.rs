@@ -914,6 +914,54 @@ mod tests {
     }
 
     #[test]
+    fn todomvc_placeholder_rules_keep_what_chromium_keeps() {
+        // todomvc-app-css 2.4.3, lines 50-66. Chromium keeps the first rule
+        // and ignores the other two; the output must not add a rule it
+        // would keep (lightningcss printed `::-moz-placeholder` as
+        // `::placeholder`) nor make it drop one.
+        let css = ".todoapp input::-webkit-input-placeholder {
+\tfont-style: italic;
+\tfont-weight: 400;
+\tcolor: rgba(0, 0, 0, 0.4);
+}
+
+.todoapp input::-moz-placeholder {
+\tfont-style: italic;
+\tfont-weight: 400;
+\tcolor: rgba(0, 0, 0, 0.4);
+}
+
+.todoapp input::input-placeholder {
+\tfont-style: italic;
+\tfont-weight: 400;
+\tcolor: rgba(0, 0, 0, 0.4);
+}
+";
+        let (code, problems) = inline(css, false);
+        assert_eq!(problems, ["warning[CSS_IGNORED_SELECTOR] 13:16"]);
+        assert_eq!(
+            code.as_deref(),
+            Some(concat!(
+                ".todoapp input::-webkit-input-placeholder{color:#0006;font-style:italic;font-weight:400}",
+                ".todoapp input::-moz-placeholder{color:#0006;font-style:italic;font-weight:400}",
+                ".todoapp input::input-placeholder{color:#0006;font-style:italic;font-weight:400}",
+            ))
+        );
+    }
+
+    #[test]
+    fn vendor_placeholder_selectors_are_kept_as_written() {
+        // lightningcss alone prints `::-moz-placeholder` for the second and
+        // `:-ms-placeholder-shown` for the third.
+        let css = "a::-moz-placeholder{color:red}b::-ms-input-placeholder{color:red}\
+                   c:-ms-input-placeholder{color:red}d:-moz-placeholder{color:red}\
+                   e:not(:-ms-input-placeholder){color:red}";
+        let (code, problems) = inline(css, false);
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(code.as_deref(), Some(css.replace(' ', "").as_str()));
+    }
+
+    #[test]
     fn a_selector_list_with_an_unknown_part_is_dropped_whole() {
         // Browsers drop `.b` with `.a::input-placeholder`; lightningcss
         // alone split the list and `.b` got red.
