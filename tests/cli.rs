@@ -119,6 +119,61 @@ fn syntax_error_exits_1_with_location() {
     );
 }
 
+/// todomvc-app-css 2.4.3 has `.todoapp input::input-placeholder`, which no
+/// browser knows; webpack, rollup and esbuild build it, and so must we.
+#[test]
+fn unknown_pseudo_element_of_todomvc_app_css_is_a_warning() {
+    let p = Project::new();
+    p.write(
+        "src/app.css",
+        ".todoapp input::-webkit-input-placeholder { color: gray }\n\
+         .todoapp input::input-placeholder { color: gray }\n",
+    );
+    p.write(
+        "src/index.html",
+        "<style>\ninput::input-placeholder { color: gray }\n</style>\n",
+    );
+    p.build(&[])
+        .assert_code(0)
+        .assert_stderr_has("warning[CSS_IGNORED_SELECTOR]")
+        .assert_stderr_has("src/app.css:2:16")
+        .assert_stderr_has("src/index.html:2:7");
+}
+
+/// An unclosed `(` swallows every rule after it, in lightningcss as in
+/// browsers: a silent warning would ship a stylesheet without them.
+#[test]
+fn css_that_swallows_the_following_rules_stays_an_error() {
+    let p = Project::new();
+    p.write(
+        "src/bad.css",
+        ".a::input-placeholder { color: red }\n.b { width: calc(1px + 2px; }\n.c { color: red }\n",
+    );
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("warning[CSS_IGNORED_SELECTOR]")
+        .assert_stderr_has("error[CSS_PARSE]")
+        .assert_stderr_has("src/bad.css:2:29");
+}
+
+/// Inline CSS is classified like a stylesheet: in one `<style>`, an unknown
+/// pseudo-element warns, while garbage in a block (lightningcss would drop
+/// `color: red` with it; browsers keep it) fails the build.
+#[test]
+fn inline_style_warns_for_unknown_selectors_and_fails_on_garbage() {
+    let p = Project::new();
+    p.write(
+        "src/page.html",
+        "<style>\n.x::input-placeholder { color: red }\n.a { color: red; @@@ ; background: blue }\n</style>\n",
+    );
+    p.build(&[])
+        .assert_code(1)
+        .assert_stderr_has("warning[CSS_IGNORED_SELECTOR]")
+        .assert_stderr_has("src/page.html:2:4")
+        .assert_stderr_has("error[CSS_PARSE]")
+        .assert_stderr_has("src/page.html:3:22");
+}
+
 #[test]
 fn json_format_prints_one_object_per_line() {
     let p = Project::new();

@@ -131,6 +131,7 @@ cases! {
     ts_syntax_error => "error-ts",
     css_syntax_error => "error-css",
     css_error_recovery_warns => "css-recovery",
+    todomvc_unknown_pseudo_element_is_a_warning => "css-ignored-selector",
     standard_decorators_and_using_are_lowered => "decorators-using",
     legacy_decorators => "decorators-legacy",
     css_references_are_rewritten => "css-references",
