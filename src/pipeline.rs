@@ -529,6 +529,8 @@ fn run(
     });
 
     timings.lap("compile");
+    // The tsconfig.json files read (and those they extend) are inputs too.
+    out.inputs.extend(resolution.tsconfigs.files());
     if let Some(s) = session {
         s.keep_only(&sources[..real_sources]);
     }

@@ -93,6 +93,9 @@ pub struct TsConfigs {
     resolver: Resolver,
     /// Settings by tsconfig.json path.
     read: Mutex<HashMap<PathBuf, Arc<TsSettings>>>,
+    /// Every tsconfig.json read, with those it extends: inputs of the
+    /// build (a build script reruns, a watcher rebuilds, when one changes).
+    files: Mutex<std::collections::BTreeSet<PathBuf>>,
 }
 
 /// Deepest `extends` chain followed for `esModuleInterop`.
@@ -116,7 +119,16 @@ impl TsConfigs {
                 ..ResolveOptions::default()
             }),
             read: Mutex::new(HashMap::new()),
+            files: Mutex::new(std::collections::BTreeSet::new()),
         }
+    }
+
+    /// Every tsconfig.json read so far, and every file they extend.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files
+            .lock()
+            .map(|f| f.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The settings for the source file `file` (absolute), or a `TSCONFIG`
@@ -192,6 +204,9 @@ impl TsConfigs {
         if depth > MAX_EXTENDS {
             return None;
         }
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(path.to_path_buf());
+        }
         let mut bytes = std::fs::read(path).ok()?;
         // A byte-order mark, comments and trailing commas, as tsc allows.
         if bytes.starts_with(b"\xEF\xBB\xBF") {
@@ -199,13 +214,10 @@ impl TsConfigs {
         }
         json_strip_comments::strip_slice(&mut bytes).ok()?;
         let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        if let Some(v) = json
+        let own = json
             .get("compilerOptions")
             .and_then(|o| o.get("esModuleInterop"))
-            .and_then(serde_json::Value::as_bool)
-        {
-            return Some(v);
-        }
+            .and_then(serde_json::Value::as_bool);
         let extends: Vec<&str> = match json.get("extends") {
             Some(serde_json::Value::String(s)) => vec![s.as_str()],
             Some(serde_json::Value::Array(list)) => {
@@ -214,10 +226,16 @@ impl TsConfigs {
             _ => Vec::new(),
         };
         let dir = path.parent()?;
-        extends.iter().rev().find_map(|spec| {
-            let base = self.extended(dir, spec)?;
-            self.es_module_interop(&base, depth + 1)
-        })
+        // Every file is visited (they are all inputs); the file's own value
+        // wins, then the later of what it extends.
+        let inherited: Vec<Option<bool>> = extends
+            .iter()
+            .map(|spec| {
+                let base = self.extended(dir, spec)?;
+                self.es_module_interop(&base, depth + 1)
+            })
+            .collect();
+        own.or_else(|| inherited.into_iter().rev().flatten().next())
     }
 
     /// The file an `extends` specifier written in `dir` names: a path, or a
@@ -291,6 +309,13 @@ mod tests {
         assert!(!b.use_define_for_class_fields);
         assert_eq!(b.jsx, Some(TsJsx::Classic));
         assert_eq!(b.jsx_factory.as_deref(), Some("h"));
+        // What was read, extended files too, are inputs of the build.
+        let files = ts.files();
+        assert!(files.contains(&d.join("tsconfig.json")), "{files:?}");
+        assert!(
+            files.contains(&d.join("node_modules/@base/cfg/tsconfig.json")),
+            "{files:?}"
+        );
         // Packages are compiled as shipped.
         assert_eq!(
             *ts.for_file(&d.join("node_modules/pkg/c.ts")).unwrap(),
