@@ -100,6 +100,22 @@ pub fn plan(cfg: &Config, sources: &[Source], resolver: &ModuleResolver) -> Page
                     };
                     Some((logical, src.path.clone(), src.kind))
                 }
+                // Root-relative, as Vite writes pages (`/src/main.tsx`,
+                // `/favicon.svg` from `public/`): a file of the root.
+                Err(_) if root_relative(&r.url, &exists).is_some() => {
+                    let logical = root_relative(&r.url, &exists).unwrap_or_default();
+                    let suffix = r
+                        .url
+                        .find(['?', '#'])
+                        .map_or(String::new(), |i| r.url[i..].to_string());
+                    plan.targets.insert(
+                        (page.logical.clone(), r.url.clone()),
+                        (logical.clone(), suffix),
+                    );
+                    by_logical
+                        .get(logical.as_str())
+                        .map(|src| (logical.clone(), src.path.clone(), src.kind))
+                }
                 // Not a file of the root: perhaps one of a package.
                 Err(e) => package_file(
                     page,
@@ -256,6 +272,36 @@ fn package_file(
         return npm_logical(&path);
     }
     None
+}
+
+/// The file of the root a root-relative URL (`/src/main.tsx`) names, as
+/// Vite reads pages: from the root, else from its `public/` directory
+/// (`/favicon.svg`). `None` for anything else, which stays an
+/// `OUTSIDE_ROOT` error.
+pub fn root_relative(url: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
+    let rest = url.strip_prefix('/').filter(|r| !r.starts_with('/'))?;
+    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let decoded = refs::percent_decode(path)?;
+    if decoded.contains(['\\', '\0']) {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let logical = parts.join("/");
+    if logical.is_empty() {
+        return None;
+    }
+    [logical.clone(), format!("public/{logical}")]
+        .into_iter()
+        .find(|l| exists(l))
 }
 
 /// `name/…` or `@scope/name/…` with npm's rules for names (lowercase,

@@ -365,3 +365,39 @@ fn an_entry_stylesheet_never_takes_another_name() {
     assert_eq!(css["app.ts"]["css"], serde_json::json!(["app.css"]));
     let _ = read_tree(&q.path().join("out"));
 }
+
+#[test]
+fn root_relative_urls_resolve_from_the_root_and_its_public_dir_as_in_vite() {
+    let p = Project::new();
+    // Vite's template: `/src/main.tsx`, `/favicon.svg` from `public/`, and
+    // an import of `/src/…`.
+    p.write(
+        "index.html",
+        "<!doctype html><head><link rel=\"icon\" href=\"/favicon.svg\"></head>\
+         <body><script type=\"module\" src=\"/src/main.ts\"></script></body>",
+    )
+    .write("public/favicon.svg", "<svg/>")
+    .write(
+        "src/main.ts",
+        "import { a } from '/src/lib.ts';\nimport logo from '/logo.png';\nconsole.log(a, logo);\n",
+    )
+    .write("src/lib.ts", "export const a = 1;\n")
+    .write("public/logo.png", "png")
+    .write("prebake.toml", "root = \".\"\nout = \"out\"\n");
+    p.run(&["build"]).assert_code(0);
+    p.run(&["check"]).assert_code(0);
+    let m = manifest(&p);
+    let page = output(&p, "index.html");
+    for k in ["src/main.ts", "public/favicon.svg"] {
+        let file = m["assets"][k]["file"].as_str().unwrap();
+        assert!(page.contains(&format!("\"{file}\"")), "{k}: {page}");
+    }
+    assert!(output(&p, "src/main.ts").contains("/public/logo-"));
+    // Never a path of the machine: an absolute import that names no file
+    // of the root is an error.
+    p.write("src/main.ts", "import '/etc/hostname';\n");
+    p.run(&["build"])
+        .assert_code(1)
+        .assert_stderr_has("UNRESOLVED_IMPORT")
+        .assert_stderr_has("src/main.ts:1:8");
+}

@@ -613,7 +613,34 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
         } else {
             Request::Import
         };
-        match ctx.resolver.resolve(path, &r.specifier, request) {
+        // `/src/x.ts`, `/logo.svg`: from the root (else its `public/`), as
+        // Vite reads them; never a path of the machine.
+        let resolved = if r.specifier.starts_with('/') && !r.specifier.starts_with("//") {
+            let exists = |l: &str| cfg.root.join(l).is_file();
+            match crate::pages::root_relative(&r.specifier, &exists) {
+                Some(l) => Ok(Resolved::File {
+                    path: cfg
+                        .root
+                        .join(&l)
+                        .canonicalize()
+                        .unwrap_or_else(|_| cfg.root.join(&l)),
+                    suffix: r
+                        .specifier
+                        .find(['?', '#'])
+                        .map_or(String::new(), |i| r.specifier[i..].to_string()),
+                }),
+                None => Err(resolve::Unresolved {
+                    message: format!(
+                        "cannot find module `{}`: a root-relative specifier names a file of the source root or of its `public/` directory",
+                        r.specifier
+                    ),
+                    looked: Vec::new(),
+                }),
+            }
+        } else {
+            ctx.resolver.resolve(path, &r.specifier, request)
+        };
+        match resolved {
             Ok(Resolved::File { path: p, .. }) => {
                 files.push(Some(p));
             }
