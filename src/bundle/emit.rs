@@ -1048,6 +1048,18 @@ pub fn assemble(
         code.push_str(text);
         *lines += u32::try_from(text.matches('\n').count()).unwrap_or(0);
     };
+    // One module's code, ended so the next cannot continue it: minified
+    // code omits its last semicolon, and `let f=function(){}` followed by
+    // a module that starts with `(0,x.g)(…)` would be a call of `f`. (The
+    // `;` goes at the end of the last line, which moves no mapping.)
+    let statements = |code: &mut String, lines: &mut u32, text: &str| {
+        let body = text.trim_end();
+        push(code, lines, body);
+        if !body.is_empty() && !body.ends_with(';') {
+            push(code, lines, ";");
+        }
+        push(code, lines, nl);
+    };
     if format == OutFormat::Iife {
         let open = match global_name {
             Some(g) => format!("var {g}=(()=>{{{nl}"),
@@ -1072,10 +1084,7 @@ pub fn assemble(
         if let Some(map) = map {
             parts.push((*lines, map));
         }
-        push(code, lines, &e.code);
-        if !e.code.ends_with('\n') {
-            push(code, lines, nl);
-        }
+        statements(code, lines, &e.code);
     };
     let (runtime, rest): (Vec<ModuleId>, Vec<ModuleId>) =
         plan.modules.iter().partition(|&&m| m == 0);
@@ -1088,10 +1097,7 @@ pub fn assemble(
         if let Some(e) = emitted.get(m)
             && !e.head.is_empty()
         {
-            push(&mut code, &mut lines, &e.head);
-            if !e.head.ends_with('\n') {
-                push(&mut code, &mut lines, nl);
-            }
+            statements(&mut code, &mut lines, &e.head);
         }
     }
     for m in &rest {
