@@ -1,0 +1,5 @@
+export const FILTERS = {
+    all: (todo) => true,
+    active: (todo) => !todo.completed,
+    completed: (todo) => todo.completed,
+};
