@@ -5,6 +5,8 @@
 #   - tests/browser/node_modules  (npm ci: playwright-core only, no browser download)
 #   - tests/bundle/node_modules   (npm ci: esbuild and the real packages that
 #                                  tests/bundle/run.mjs bundles)
+#   - tests/apps/*/node_modules   (npm ci: the run-time packages of the
+#                                  TodoMVC apps that tests/real_apps.rs builds)
 # Idempotent and quiet on success: prints one line per thing it installed.
 # Needs Node.js (node + npm) on PATH; apt installs need root.
 set -euo pipefail
@@ -12,6 +14,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 browser_dir="$here/browser"
 bundle_dir="$here/bundle"
+apps_dir="$here/apps"
 
 die() { echo "tests/setup.sh: error: $*" >&2; exit 1; }
 
@@ -63,3 +66,19 @@ if [ ! -d "$bundle_dir/node_modules/esbuild" ] || [ "$(cat "$stamp" 2>/dev/null)
     echo "$lock_hash" > "$stamp"
     echo "installed tests/bundle/node_modules (npm ci)"
 fi
+
+# --- npm packages of the real apps -------------------------------------------
+# The same way: each app's node_modules is reinstalled when its lockfile changes.
+for app_dir in "$apps_dir"/*/; do
+    app_dir="${app_dir%/}"
+    [ -f "$app_dir/package-lock.json" ] || continue
+    app="${app_dir##*/}"
+    lock_hash="$(sha256sum "$app_dir/package-lock.json" | cut -d' ' -f1)"
+    stamp="$app_dir/node_modules/.prebake-lock-sha256"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+        (cd "$app_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+            || die "npm ci failed in $app_dir"
+        echo "$lock_hash" > "$stamp"
+        echo "installed tests/apps/$app/node_modules (npm ci)"
+    fi
+done
