@@ -100,16 +100,13 @@ fn prebake() -> PathBuf {
 }
 
 /// Copies `from` to `to`, symlinks as symlinks (`node_modules/.bin`), and
-/// leaves out a top-level `dist` or `public` left by a manual build.
+/// leaves out a top-level `dist` (every app's out dir) left by a build by
+/// hand.
 fn copy_app(from: &Path, to: &Path) {
     let walk = walkdir::WalkDir::new(from)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            !(e.depth() == 1
-                && e.file_type().is_dir()
-                && ["dist", "public"].contains(&&*e.file_name().to_string_lossy()))
-        });
+        .filter_entry(|e| !(e.depth() == 1 && e.file_name() == "dist"));
     for entry in walk {
         let entry = entry.unwrap();
         let dest = to.join(entry.path().strip_prefix(from).unwrap());
