@@ -245,3 +245,28 @@ fn calling_a_namespace_import_works_where_typescript_allows_it() {
         }
     }
 }
+
+/// The config `prebake init` writes leaves JSX and decorators to each
+/// file's tsconfig.json: written out, they would override it.
+#[test]
+fn the_init_config_leaves_tsconfig_in_charge() {
+    let p = Project::new();
+    p.run(&["init"]).assert_code(0);
+    let toml = std::fs::read_to_string(p.path().join("prebake.toml")).unwrap();
+    let toml = toml
+        .replace("root = \"assets\"", "root = \"src\"")
+        .replace("out = \"public/assets\"", "out = \"out\"");
+    p.write("prebake.toml", toml)
+        .write(
+            "src/tsconfig.json",
+            r#"{ "compilerOptions": { "jsx": "react", "jsxFactory": "h", "experimentalDecorators": true } }"#,
+        )
+        .write("src/view.tsx", "export const v = <b>hi</b>;\n")
+        .write(
+            "src/dec.ts",
+            "function d(t: any) { return t; }\n@d export class A {}\n",
+        );
+    p.run(&["build", "--no-minify"]).assert_code(0);
+    assert!(output(&p, "view-").contains("h(\"b\""));
+    assert!(output(&p, "dec-").contains("_ts_decorate"));
+}
