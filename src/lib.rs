@@ -8,7 +8,8 @@
 //!
 //! ```text
 //! Options --resolve--> Config
-//! lock(out dir) → discover → check names → compile (parallel) → fingerprint
+//! lock(out dir) → discover → plan pages → bundle → check names
+//!               → compile (parallel) → fingerprint
 //!               → write files → write manifest (last, atomically)
 //! ```
 //!

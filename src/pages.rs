@@ -58,6 +58,16 @@ pub struct PagePlan {
 }
 
 impl PagePlan {
+    /// Records that `url`, written in `page`, names `logical` (its
+    /// `?query#fragment` kept).
+    fn target(&mut self, page: &Source, url: &str, logical: &str) {
+        let suffix = url.find(['?', '#']).map_or("", |i| &url[i..]);
+        self.targets.insert(
+            (page.logical.clone(), url.to_string()),
+            (logical.to_string(), suffix.to_string()),
+        );
+    }
+
     /// Whether a bare specifier is mapped by some page's import map (a key
     /// that ends in `/` maps every specifier it starts).
     pub fn mapped(&self, specifier: &str) -> bool {
@@ -104,14 +114,7 @@ pub fn plan(cfg: &Config, sources: &[Source], resolver: &ModuleResolver) -> Page
                 // `/favicon.svg` from `public/`): a file of the root.
                 Err(_) if root_relative(&r.url, &exists).is_some() => {
                     let logical = root_relative(&r.url, &exists).unwrap_or_default();
-                    let suffix = r
-                        .url
-                        .find(['?', '#'])
-                        .map_or(String::new(), |i| r.url[i..].to_string());
-                    plan.targets.insert(
-                        (page.logical.clone(), r.url.clone()),
-                        (logical.clone(), suffix),
-                    );
+                    plan.target(page, &r.url, &logical);
                     by_logical
                         .get(logical.as_str())
                         .map(|src| (logical.clone(), src.path.clone(), src.kind))
@@ -125,14 +128,7 @@ pub fn plan(cfg: &Config, sources: &[Source], resolver: &ModuleResolver) -> Page
                 )
                 .map(|(logical, path)| {
                     let kind = discover::kind_of(&logical);
-                    let suffix = r
-                        .url
-                        .find(['?', '#'])
-                        .map_or(String::new(), |i| r.url[i..].to_string());
-                    plan.targets.insert(
-                        (page.logical.clone(), r.url.clone()),
-                        (logical.clone(), suffix),
-                    );
+                    plan.target(page, &r.url, &logical);
                     if kind == Kind::Css {
                         styles.insert(logical.clone(), path.clone());
                     } else if !matches!(r.loaded, Loaded::ModuleScript | Loaded::ClassicScript)

@@ -4,6 +4,10 @@
 //! Options --resolve--> Config
 //! lock(out dir)
 //! discover(&Config)          -> Vec<Source>     sorted
+//! pages::plan                -> what pages load: entries, classic scripts,
+//!                               package files (built under _npm/)
+//! bundle_all                 -> chunks: the ES bundle (declared entries and
+//!                               pages' module scripts) and the classic one
 //! check_collisions           -> names are unique
 //! compile (rayon, big stacks, catch_unwind per file) -> bytes per source
 //! fingerprint                -> names, integrity, manifest
@@ -624,18 +628,32 @@ fn run(
         let Some(o) = o else { continue };
         out.bare_imports
             .extend(o.bare.iter().map(|r| r.url.clone()));
-        // Modules of pages with import maps resolve bare imports at run
-        // time: one that no map names cannot load.
-        if !cfg.strict && !plan.import_map_pages.is_empty() {
-            let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
+        let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
+        let at = |r: &Reference, what: &str| {
+            crate::diagnostics::Label::at_line_col_utf16(
+                cfg.display_path(&src.path),
+                text.clone(),
+                r.line,
+                r.column,
+            )
+            .with_text(what)
+        };
+        if cfg.strict {
+            for r in &o.bare {
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        "BARE_IMPORT",
+                        Category::Input,
+                        format!("`{}` is a bare import, which per-file builds leave to an import map", r.url),
+                    )
+                    .with_label(at(r, "bare specifier"))
+                    .with_help("bundle this entry (declare it in `entries`), or drop --strict and provide an import map"),
+                );
+            }
+        } else if !plan.import_map_pages.is_empty() {
+            // Modules of pages with import maps resolve bare imports at
+            // run time: one that no map names cannot load.
             for r in o.bare.iter().filter(|r| !plan.mapped(&r.url)) {
-                let label = crate::diagnostics::Label::at_line_col_utf16(
-                    cfg.display_path(&src.path),
-                    text.clone(),
-                    r.line,
-                    r.column,
-                )
-                .with_text("no import map maps this");
                 out.diagnostics.push(
                     Diagnostic::warning(
                         "BARE_UNMAPPED",
@@ -645,32 +663,11 @@ fn run(
                             r.url
                         ),
                     )
-                    .with_label(label)
+                    .with_label(at(r, "no import map maps this"))
                     .with_help(format!(
                         "add `\"{}\"` to the import map, or remove the import map so the page's module scripts are bundled",
                         r.url
                     )),
-                );
-            }
-        }
-        if cfg.strict {
-            let text = o.source.clone().unwrap_or_else(|| Arc::from(""));
-            for r in &o.bare {
-                let label = crate::diagnostics::Label::at_line_col_utf16(
-                    cfg.display_path(&src.path),
-                    text.clone(),
-                    r.line,
-                    r.column,
-                )
-                .with_text("bare specifier");
-                out.diagnostics.push(
-                    Diagnostic::error(
-                        "BARE_IMPORT",
-                        Category::Input,
-                        format!("`{}` is a bare import, which per-file builds leave to an import map", r.url),
-                    )
-                    .with_label(label)
-                    .with_help("bundle this entry (declare it in `entries`), or drop --strict and provide an import map"),
                 );
             }
         }

@@ -231,15 +231,18 @@ pub fn load_js(
             if json {
                 program.visit_mut_with(&mut ProtoKeys);
             }
-            // Hot-reload guards of other bundlers are dead code here.
-            let mut hot = HotGuards {
-                esm: matches!(program, Program::Module(m)
-                    if m.body.iter().any(ModuleItem::is_module_decl)),
-                unresolved: SyntaxContext::empty().apply_mark(unresolved),
-                replaced: 0,
-            };
-            program.visit_mut_with(&mut hot);
-            replaced += hot.replaced;
+            // Hot-reload guards of other bundlers are dead code here (a
+            // pass only where the text can hold one).
+            if text.contains(".hot") {
+                let mut hot = HotGuards {
+                    esm: matches!(program, Program::Module(m)
+                        if m.body.iter().any(ModuleItem::is_module_decl)),
+                    unresolved: SyntaxContext::empty().apply_mark(unresolved),
+                    replaced: 0,
+                };
+                program.visit_mut_with(&mut hot);
+                replaced += hot.replaced;
+            }
             if !defines.is_empty() {
                 let mut d = Define {
                     defines,
@@ -665,6 +668,8 @@ struct Analysis<'a> {
     free_require: Option<Span>,
     /// Namespace imports called or constructed.
     namespace_calls: Vec<(Id, Span, bool)>,
+    /// The locals of `import * as` (filled before the uses are read).
+    namespaces: HashSet<Id>,
     esm_syntax: bool,
     has_import_meta: bool,
     has_tla: bool,
@@ -695,6 +700,7 @@ impl<'a> Analysis<'a> {
             free_cjs: BTreeMap::new(),
             free_require: None,
             namespace_calls: Vec::new(),
+            namespaces: HashSet::new(),
             esm_syntax: false,
             has_import_meta: false,
             has_tla: false,
@@ -896,6 +902,12 @@ impl<'a> Analysis<'a> {
     }
 
     fn uses(&mut self) -> Uses<'_, 'a> {
+        self.namespaces = self
+            .imports
+            .iter()
+            .filter(|imp| imp.what == Imported::Namespace)
+            .map(|imp| imp.local.clone())
+            .collect();
         Uses {
             a: self,
             in_member_obj: false,
@@ -917,10 +929,7 @@ struct Uses<'b, 'a> {
 impl Uses<'_, '_> {
     /// A local bound by `import * as`.
     fn is_namespace(&self, i: &Ident) -> bool {
-        self.a
-            .imports
-            .iter()
-            .any(|imp| imp.what == Imported::Namespace && imp.local == i.to_id())
+        !self.a.namespaces.is_empty() && self.a.namespaces.contains(&i.to_id())
     }
 }
 

@@ -670,26 +670,36 @@ pub fn too_deep(src: &str) -> Option<usize> {
                 }
             }
             b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            b'\\' => i += 1,
-            b'"' | b'\'' => {
-                let q = b[i];
-                i += 1;
-                while i < b.len() && b[i] != q && b[i] != b'\n' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            _ => {}
+            _ => i = skip_string_or_comment(b, i),
         }
         i += 1;
     }
     None
+}
+
+/// Where the escape, string or comment that starts at `b[i]` ends (the
+/// index of its last byte), or `i` when none starts there: what a scan for
+/// CSS brackets and delimiters passes over.
+pub(crate) fn skip_string_or_comment(b: &[u8], mut i: usize) -> usize {
+    match b[i] {
+        b'\\' => i + 1,
+        b'"' | b'\'' => {
+            let q = b[i];
+            i += 1;
+            while i < b.len() && b[i] != q && b[i] != b'\n' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i
+        }
+        b'/' if b.get(i + 1) == Some(&b'*') => {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i + 1
+        }
+        _ => i,
+    }
 }
 
 /// A cycle of `@import`s reachable from `entry`, as logical names starting

@@ -385,11 +385,7 @@ pub(crate) fn front(
         ]);
     }
 
-    let cm: Lrc<SourceMap> = Lrc::default();
-    let fm = cm.new_source_file(
-        Lrc::new(FileName::Custom(name.to_string())),
-        src.to_string(),
-    );
+    let (cm, fm) = source_file(name, src);
     let (handler, collected) = collecting_handler();
     let to_diag = |code: &'static str, msg: String, span: swc_core::common::Span| {
         span_diagnostic(&fm, shown, &source, code, msg, span)
@@ -398,20 +394,7 @@ pub(crate) fn front(
     let comments = SingleThreadedComments::default();
     let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
     let jsx_syntax = matches!(kind, JsKind::Js | JsKind::Jsx | JsKind::Tsx);
-    let syntax = if is_ts {
-        Syntax::Typescript(TsSyntax {
-            tsx: kind == JsKind::Tsx,
-            decorators: true,
-            ..Default::default()
-        })
-    } else {
-        Syntax::Es(EsSyntax {
-            jsx: jsx_syntax,
-            decorators: true,
-            import_attributes: true,
-            ..Default::default()
-        })
-    };
+    let syntax = syntax_of(kind);
 
     // Parse. Recovered errors are real syntax errors: fatal, like @swc/core.
     let mut recovered = Vec::new();
@@ -789,11 +772,7 @@ pub(crate) fn reminify(
     opts: &JsOptions,
 ) -> Result<(String, Option<crate::sourcemap::Map>), Vec<Diagnostic>> {
     GLOBALS.set(&Globals::new(), || {
-        let cm: Lrc<SourceMap> = Lrc::default();
-        let fm = cm.new_source_file(
-            Lrc::new(FileName::Custom(name.to_string())),
-            code.to_string(),
-        );
+        let (cm, fm) = source_file(name, code);
         let comments = SingleThreadedComments::default();
         let mut recovered = Vec::new();
         let syntax = Syntax::Es(EsSyntax::default());
@@ -850,26 +829,9 @@ pub fn has_module_syntax(name: &str, src: &str, kind: JsKind) -> bool {
         return false;
     }
     GLOBALS.set(&Globals::new(), || {
-        let cm: Lrc<SourceMap> = Lrc::default();
-        let fm = cm.new_source_file(
-            Lrc::new(FileName::Custom(name.to_string())),
-            src.to_string(),
-        );
+        let (_cm, fm) = source_file(name, src);
         let comments = SingleThreadedComments::default();
-        let syntax = if kind.is_typescript() {
-            Syntax::Typescript(TsSyntax {
-                tsx: kind == JsKind::Tsx,
-                decorators: true,
-                ..Default::default()
-            })
-        } else {
-            Syntax::Es(EsSyntax {
-                jsx: matches!(kind, JsKind::Js | JsKind::Jsx),
-                decorators: true,
-                import_attributes: true,
-                ..Default::default()
-            })
-        };
+        let syntax = syntax_of(kind);
         let mut recovered = Vec::new();
         match parse(&fm, syntax, kind, &comments, &mut recovered) {
             Ok(Program::Module(m)) => {
@@ -899,11 +861,7 @@ pub fn references(name: &str, src: &str) -> Result<Vec<Reference>, String> {
     if let Some(at) = too_deep(src) {
         return Err(format!("nesting too deep at byte {at}"));
     }
-    let cm: Lrc<SourceMap> = Lrc::default();
-    let fm = cm.new_source_file(
-        Lrc::new(FileName::Custom(name.to_string())),
-        src.to_string(),
-    );
+    let (_cm, fm) = source_file(name, src);
     let comments = SingleThreadedComments::default();
     let mut recovered = Vec::new();
     let mut program = parse(
@@ -1518,6 +1476,36 @@ fn too_complex(program: &Program) -> Option<swc_core::common::Span> {
     };
     program.visit_with(&mut d);
     d.hit
+}
+
+/// A source map holding one file, `text` named `name`: what every parse
+/// starts from.
+fn source_file(name: &str, text: &str) -> (Lrc<SourceMap>, Lrc<SourceFile>) {
+    let cm: Lrc<SourceMap> = Lrc::default();
+    let fm = cm.new_source_file(
+        Lrc::new(FileName::Custom(name.to_string())),
+        text.to_string(),
+    );
+    (cm, fm)
+}
+
+/// The parser's syntax for a dialect: TypeScript (TSX for `.tsx`), or
+/// JavaScript with JSX where the extension allows it; decorators always.
+fn syntax_of(kind: JsKind) -> Syntax {
+    if kind.is_typescript() {
+        Syntax::Typescript(TsSyntax {
+            tsx: kind == JsKind::Tsx,
+            decorators: true,
+            ..Default::default()
+        })
+    } else {
+        Syntax::Es(EsSyntax {
+            jsx: matches!(kind, JsKind::Js | JsKind::Jsx),
+            decorators: true,
+            import_attributes: true,
+            ..Default::default()
+        })
+    }
 }
 
 fn parse(
