@@ -96,6 +96,10 @@ pub struct TsConfigs {
     /// Every tsconfig.json read, with those it extends: inputs of the
     /// build (a build script reruns, a watcher rebuilds, when one changes).
     files: Mutex<std::collections::BTreeSet<PathBuf>>,
+    /// Whether a directory or one above it holds a tsconfig.json: where
+    /// none does, a file has none, known without asking per file (a
+    /// JavaScript project's thousands of modules).
+    above: Mutex<HashMap<PathBuf, bool>>,
 }
 
 /// Deepest `extends` chain followed for `esModuleInterop`.
@@ -120,7 +124,23 @@ impl TsConfigs {
             }),
             read: Mutex::new(HashMap::new()),
             files: Mutex::new(std::collections::BTreeSet::new()),
+            above: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether `dir` or a directory above it holds a tsconfig.json.
+    fn any_above(&self, dir: &Path) -> bool {
+        if let Ok(above) = self.above.lock()
+            && let Some(&known) = above.get(dir)
+        {
+            return known;
+        }
+        let found =
+            dir.join("tsconfig.json").is_file() || dir.parent().is_some_and(|p| self.any_above(p));
+        if let Ok(mut above) = self.above.lock() {
+            above.insert(dir.to_path_buf(), found);
+        }
+        found
     }
 
     /// Every tsconfig.json read so far, and every file they extend.
@@ -134,6 +154,12 @@ impl TsConfigs {
     /// The settings for the source file `file` (absolute), or a `TSCONFIG`
     /// error naming the tsconfig.json that cannot be read.
     pub fn for_file(&self, file: &Path) -> Result<Arc<TsSettings>, Diagnostic> {
+        // Packages use none; nor does a file with no tsconfig.json above.
+        if crate::bundle::in_node_modules(file).is_some()
+            || !file.parent().is_some_and(|d| self.any_above(d))
+        {
+            return Ok(Arc::new(TsSettings::default()));
+        }
         let found = self.resolver.find_tsconfig(file).map_err(|e| {
             Diagnostic::error(
                 "TSCONFIG",
