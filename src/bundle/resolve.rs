@@ -119,9 +119,10 @@ impl ModuleResolver {
             && (specifier.starts_with("./") || specifier.starts_with("../")))
         .then(|| crate::refs::percent_decode(specifier))
         .flatten();
+        let found = resolver.resolve_file(from, specifier);
         // (Its exact file: a decoded `?` or `#` is part of the name.)
         if let Some(d) = &decoded
-            && resolver.resolve_file(from, specifier).is_err()
+            && found.is_err()
             && let Ok(path) = dir.join(d).canonicalize()
             && path.is_file()
         {
@@ -130,7 +131,7 @@ impl ModuleResolver {
                 suffix: String::new(),
             });
         }
-        match resolver.resolve_file(from, specifier) {
+        match found {
             Ok(r) => Ok(Resolved::File {
                 path: r.path().to_path_buf(),
                 suffix: format!(
