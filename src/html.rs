@@ -188,7 +188,7 @@ pub fn compile(
 /// start fetching at once: `<link rel="modulepreload">` for each chunk a
 /// module script imports statically, `<link rel="stylesheet">` for each
 /// stylesheet its imports produced. `url` is relative to the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Inject {
     pub rel: &'static str,
     pub url: String,

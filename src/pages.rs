@@ -61,7 +61,7 @@ impl PagePlan {
     /// Records that `url`, written in `page`, names `logical` (its
     /// `?query#fragment` kept).
     fn target(&mut self, page: &Source, url: &str, logical: &str) {
-        let suffix = url.find(['?', '#']).map_or("", |i| &url[i..]);
+        let (_, suffix) = refs::split_suffix(url);
         self.targets.insert(
             (page.logical.clone(), url.to_string()),
             (logical.to_string(), suffix.to_string()),
@@ -242,7 +242,7 @@ fn package_file(
     resolver: &ModuleResolver,
     outside: bool,
 ) -> Option<(String, PathBuf)> {
-    let path_part = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+    let (path_part, _) = refs::split_suffix(url);
     if path_part.is_empty() || path_part.starts_with("//") || path_part.contains(':') {
         return None;
     }
@@ -276,7 +276,7 @@ fn package_file(
 /// `OUTSIDE_ROOT` error.
 pub fn root_relative(url: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
     let rest = url.strip_prefix('/').filter(|r| !r.starts_with('/'))?;
-    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let (path, _) = refs::split_suffix(rest);
     let decoded = refs::percent_decode(path)?;
     if decoded.contains(['\\', '\0']) {
         return None;

@@ -378,33 +378,22 @@ fn run(
     // files.
     let plan = crate::pages::plan(cfg, &sources, &resolution.modules);
     out.diagnostics.extend(plan.errors.iter().cloned());
-    {
-        let have: std::collections::BTreeSet<String> =
-            sources.iter().map(|s| s.logical.clone()).collect();
-        for s in &plan.package_sources {
-            if !have.contains(&s.logical) {
-                out.inputs.push(s.path.clone());
-                sources.push(s.clone());
-            }
-        }
-    }
+    add_sources(
+        &mut sources,
+        &mut out.inputs,
+        plan.package_sources.iter().cloned(),
+    );
     // Bundling: entries and the modules they reach become chunks, which
     // stand in for those sources from here on.
-    let bundled = pool.install(|| {
-        bundle_all(
-            cfg,
-            &sources,
-            &plan,
-            &Stage {
-                js_opts: &js_opts,
-                css_opts: &css_opts,
-                css_scope: &css_scope,
-                known: &known,
-                session,
-                resolution: &resolution,
-            },
-        )
-    });
+    let stage = Stage {
+        js_opts: &js_opts,
+        css_opts: &css_opts,
+        css_scope: &css_scope,
+        known: &known,
+        session,
+        resolution: &resolution,
+    };
+    let bundled = pool.install(|| bundle_all(cfg, &sources, &plan, &stage));
     out.diagnostics.extend(bundled.diagnostics);
     // Modules outside the sources too: packages, in or out of the root.
     out.inputs.extend(bundled.taken.iter().cloned());
@@ -431,47 +420,15 @@ fn run(
     let mut chunks = bundled.chunks;
     let bundle_tags = bundled.tags;
     let failed_entries = bundled.failed;
-    {
-        let have: std::collections::BTreeSet<String> =
-            sources.iter().map(|s| s.logical.clone()).collect();
-        for f in bundled.package_files {
-            if !have.contains(&f.logical) {
-                out.inputs.push(f.path.clone());
-                sources.push(f);
-            }
-        }
-    }
+    add_sources(&mut sources, &mut out.inputs, bundled.package_files);
     // Stylesheets of packages that pages link, compiled within their
     // package (as a bundle compiles those it imports).
     for (logical, path) in &plan.package_styles {
-        match crate::bundle::package_css(cfg, path, &css_opts) {
-            Ok((o, files)) => {
+        match crate::bundle::package_style(cfg, logical, path, &css_opts) {
+            Ok((chunk, files)) => {
                 out.inputs.push(path.clone());
-                for (l, p) in files {
-                    if !sources.iter().any(|s| s.logical == l) {
-                        out.inputs.push(p.clone());
-                        sources.push(Source {
-                            logical: l,
-                            path: p,
-                            kind: Kind::Static,
-                        });
-                    }
-                }
-                out.diagnostics.extend(o.warnings);
-                chunks.push(crate::bundle::Chunk {
-                    logical: logical.clone(),
-                    identity: None,
-                    css: true,
-                    code: o.code,
-                    map: o.map,
-                    links: Vec::new(),
-                    refs: o.refs,
-                    imports: Vec::new(),
-                    dynamic_imports: Vec::new(),
-                    stylesheets: Vec::new(),
-                    assets: Vec::new(),
-                    warnings: Vec::new(),
-                });
+                add_sources(&mut sources, &mut out.inputs, files);
+                chunks.push(chunk);
             }
             Err(d) => out.diagnostics.extend(d),
         }
@@ -508,16 +465,8 @@ fn run(
                     if let Ok(mut r) = running.lock() {
                         r.insert(i, (cfg.display_path(&src.path), Instant::now()));
                     }
-                    let result = compile_one(
-                        cfg,
-                        src,
-                        &js_opts,
-                        &css_opts,
-                        &css_scope,
-                        session,
-                        &resolution.tsconfigs,
-                        injections.get(&src.logical).map_or(&[][..], Vec::as_slice),
-                    );
+                    let inject = injections.get(&src.logical).map_or(&[][..], Vec::as_slice);
+                    let result = compile_one(cfg, src, &stage, inject);
                     if let Ok(mut r) = running.lock() {
                         r.remove(&i);
                     }
@@ -960,7 +909,6 @@ impl Link {
     }
 }
 
-/// Resolves every reference of every output; one error per bad reference.
 /// What reference resolution knows besides the sources.
 struct Known<'a> {
     /// References pages wrote into packages: (page, URL) → logical name
@@ -970,6 +918,7 @@ struct Known<'a> {
     failed: &'a std::collections::BTreeSet<String>,
 }
 
+/// Resolves every reference of every output; one error per bad reference.
 fn resolve_references(
     cfg: &Config,
     sources: &[Source],
@@ -1160,8 +1109,7 @@ struct ChunkMeta {
     assets: Vec<PathBuf>,
 }
 
-/// Finds the declared entries among the sources and bundles them.
-#[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
+/// Finds the named entries among the sources and bundles them.
 fn bundle_entries(
     cfg: &Config,
     sources: &[Source],
@@ -1213,7 +1161,7 @@ fn bundle_entries(
     )
 }
 
-/// The settings and shared state the bundling stage reads.
+/// The settings and shared state the bundling and compile stages read.
 struct Stage<'a> {
     js_opts: &'a JsOptions,
     css_opts: &'a CssOptions,
@@ -1221,6 +1169,23 @@ struct Stage<'a> {
     known: &'a std::collections::BTreeSet<String>,
     session: Option<&'a Session>,
     resolution: &'a crate::bundle::Resolution,
+}
+
+/// Adds `more` to the sources (and their paths to the build's inputs),
+/// but for logical names the build has already.
+fn add_sources(
+    sources: &mut Vec<Source>,
+    inputs: &mut Vec<PathBuf>,
+    more: impl IntoIterator<Item = Source>,
+) {
+    let mut have: std::collections::BTreeSet<String> =
+        sources.iter().map(|s| s.logical.clone()).collect();
+    for s in more {
+        if have.insert(s.logical.clone()) {
+            inputs.push(s.path.clone());
+            sources.push(s);
+        }
+    }
 }
 
 /// What bundling gives the rest of the build.
@@ -1561,43 +1526,20 @@ impl Output {
 
 /// Reads and compiles one source. Returns the output bytes (or errors) and
 /// any warnings. A panic in a compiler becomes an `INTERNAL` error.
-#[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
-fn compile_one(
-    cfg: &Config,
-    src: &Source,
-    js_opts: &JsOptions,
-    css_opts: &CssOptions,
-    css_scope: &CssScope<'_>,
-    session: Option<&Session>,
-    tsconfigs: &crate::tsconfig::TsConfigs,
-    inject: &[html::Inject],
-) -> Compiled {
+fn compile_one(cfg: &Config, src: &Source, stage: &Stage<'_>, inject: &[html::Inject]) -> Compiled {
+    let (css_opts, css_scope, session) = (stage.css_opts, stage.css_scope, stage.session);
     let shown = cfg.display_path(&src.path);
     // A script's own options, under its tsconfig.json.
     let own_opts;
     let js_opts = match src.kind {
-        Kind::Js(kind) => match tsconfigs.for_file(&src.path) {
+        Kind::Js(kind) => match stage.resolution.tsconfigs.for_file(&src.path) {
             Ok(ts) => {
-                own_opts = js_opts.for_file(&ts, kind.is_typescript());
+                own_opts = stage.js_opts.for_file(&ts, kind.is_typescript());
                 &own_opts
             }
             Err(d) => return (Err(vec![d]), Vec::new()),
         },
-        _ => js_opts,
-    };
-    // What the output depends on besides the bytes: a script's options, a
-    // page's tags.
-    let variant = match src.kind {
-        Kind::Html => {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            for i in inject {
-                i.rel.hash(&mut h);
-                i.url.hash(&mut h);
-            }
-            h.finish()
-        }
-        _ => js_opts.file_key(),
+        _ => stage.js_opts,
     };
     let read_error = |e: std::io::Error| {
         (
@@ -1617,6 +1559,17 @@ fn compile_one(
     let (digest, read) = match session.read(&src.path) {
         Ok(r) => r,
         Err(e) => return read_error(e),
+    };
+    // What the output depends on besides the bytes: a script's options, a
+    // page's tags.
+    let variant = match src.kind {
+        Kind::Html => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            inject.hash(&mut h);
+            h.finish()
+        }
+        _ => js_opts.file_key(),
     };
     if let Some(hit) = session.reusable(src, &digest, variant) {
         return with_identity(hit, src, &digest);

@@ -55,8 +55,7 @@ pub fn resolve(
             Ok(Target::External)
         };
     }
-    let cut = trimmed.find(['?', '#']).unwrap_or(trimmed.len());
-    let (path, suffix) = trimmed.split_at(cut);
+    let (path, suffix) = split_suffix(trimmed);
     let decoded =
         percent_decode(path).ok_or_else(|| ResolveError::Outside("a malformed %-escape".into()))?;
     if decoded.contains('\\') {
@@ -167,6 +166,11 @@ impl ResolveError {
             .with_help("check the path, and that `include`/`exclude` do not leave the file out"),
         }
     }
+}
+
+/// A URL's path and its `?query#fragment` (empty when it has none).
+pub fn split_suffix(url: &str) -> (&str, &str) {
+    url.split_at(url.find(['?', '#']).unwrap_or(url.len()))
 }
 
 /// `scheme` of `scheme:rest`, if `url` starts with a URL scheme.

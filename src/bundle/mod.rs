@@ -502,6 +502,40 @@ pub(crate) fn package_css(
     Ok((o, files))
 }
 
+/// A package stylesheet a page links (`logical`: its `_npm/…` name) as a
+/// stylesheet chunk of its own, and the package files it names.
+pub(crate) fn package_style(
+    cfg: &Config,
+    logical: &str,
+    path: &Path,
+    css_opts: &CssOptions,
+) -> Result<(Chunk, Vec<Source>), Vec<Diagnostic>> {
+    let (o, files) = package_css(cfg, path, css_opts)?;
+    let chunk = Chunk {
+        logical: logical.to_string(),
+        identity: None,
+        css: true,
+        code: o.code,
+        map: o.map,
+        links: Vec::new(),
+        refs: o.refs,
+        imports: Vec::new(),
+        dynamic_imports: Vec::new(),
+        stylesheets: Vec::new(),
+        assets: Vec::new(),
+        warnings: o.warnings,
+    };
+    let files = files
+        .into_iter()
+        .map(|(logical, path)| Source {
+            logical,
+            path,
+            kind: Kind::Static,
+        })
+        .collect();
+    Ok((chunk, files))
+}
+
 /// `path` relative to `root` with `/`, with `..` when outside.
 fn relative(root: &Path, path: &Path) -> String {
     let r: Vec<_> = root.components().collect();
@@ -587,9 +621,9 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
         Ok(ts) => ts,
         Err(d) => return fail(vec![d]),
     };
-    let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
-    let js_opts = ctx.js_opts.for_file(&ts, is_ts);
-    let variant = variant(node_mode, &js_opts);
+    let js_opts = ctx.js_opts.for_file(&ts, kind.is_typescript());
+    // (Only a session's cache reads it.)
+    let variant = ctx.cache.map_or(0, |_| variant(node_mode, &js_opts));
     // A session trusts a file it read before whose metadata is unchanged
     // (see `Stamp`): no read, no hash, no parse.
     let stamp = ctx.cache.and_then(|_| Stamp::of(path));
@@ -599,7 +633,9 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
         .and_then(|(c, now)| c.unchanged(path, now, variant))
     {
         Some(l) => Ok(l),
-        None => read_and_load(ctx, path, &name, &shown, kind, node_mode, stamp, &js_opts),
+        None => read_and_load(
+            ctx, path, &name, &shown, kind, node_mode, variant, stamp, &js_opts,
+        ),
     };
     let (js, mut records) = match loaded {
         Ok(r) => r,
@@ -624,10 +660,7 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
                         .join(&l)
                         .canonicalize()
                         .unwrap_or_else(|_| cfg.root.join(&l)),
-                    suffix: r
-                        .specifier
-                        .find(['?', '#'])
-                        .map_or(String::new(), |i| r.specifier[i..].to_string()),
+                    suffix: crate::refs::split_suffix(&r.specifier).1.to_string(),
                 }),
                 None => Err(resolve::Unresolved {
                     message: format!(
@@ -705,6 +738,7 @@ fn read_and_load(
     shown: &str,
     kind: JsKind,
     node_mode: bool,
+    variant: u64,
     stamp: Option<Stamp>,
     js_opts: &JsOptions,
 ) -> LoadResult {
@@ -748,7 +782,7 @@ fn read_and_load(
         })
     };
     match ctx.cache {
-        Some(c) => c.load(path, &bytes, stamp, variant(node_mode, js_opts), load),
+        Some(c) => c.load(path, &bytes, stamp, variant, load),
         None => load(),
     }
 }

@@ -372,7 +372,7 @@ pub fn load_js(
         let trailing = std::rc::Rc::try_unwrap(trailing)
             .map(std::cell::RefCell::into_inner)
             .unwrap_or_default();
-        let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
+        let is_ts = kind.is_typescript();
         Ok((
             module,
             a.imports,

@@ -392,7 +392,7 @@ pub(crate) fn front(
     };
 
     let comments = SingleThreadedComments::default();
-    let is_ts = matches!(kind, JsKind::Ts | JsKind::Tsx | JsKind::Mts | JsKind::Cts);
+    let is_ts = kind.is_typescript();
     let jsx_syntax = matches!(kind, JsKind::Js | JsKind::Jsx | JsKind::Tsx);
     let syntax = syntax_of(kind);
 
