@@ -294,6 +294,14 @@ pub fn compile_with(
         *tags.borrow_mut() = Some(t.clone());
         t
     };
+    // The tags before `el`, unless they are in already.
+    let inject_before = |el: &mut Element<'_, '_>| {
+        if !injected.get() {
+            let html = tags_at(el.source_location().bytes().start);
+            el.before(&html, ContentType::Html);
+            injected.set(true);
+        }
+    };
     let result = {
         let mut rewriter = HtmlRewriter::new(
             Settings {
@@ -316,18 +324,12 @@ pub fn compile_with(
                         Ok(())
                     }),
                     element!("body", |el| {
-                        if !injected.get() {
-                            let html = tags_at(el.source_location().bytes().start);
-                            el.before(&html, ContentType::Html);
-                            injected.set(true);
-                        }
+                        inject_before(el);
                         Ok(())
                     }),
                     element!("script[src]", |el| {
-                        if !injected.get() && !head.get() {
-                            let html = tags_at(el.source_location().bytes().start);
-                            el.before(&html, ContentType::Html);
-                            injected.set(true);
+                        if !head.get() {
+                            inject_before(el);
                         }
                         if attr(el, "src", Context::Attribute) {
                             integrity(el, "src");

@@ -277,15 +277,23 @@ pub fn load_js(
         let top = SyntaxContext::empty().apply_mark(f.top_level_mark);
         let mut a = Analysis::new(&f.fm, text, unresolved, top, name);
         a.take_module_decls(&mut module);
+        // The module's bindings, in declaration order (once each).
+        let mut bindings: Vec<Id> = Vec::new();
+        let mut seen: HashSet<Id> = HashSet::new();
+        for item in &module.body {
+            if let ModuleItem::Stmt(s) = item {
+                for id in scope_bindings(s) {
+                    if seen.insert(id.clone()) {
+                        bindings.push(id);
+                    }
+                }
+            }
+        }
         // Top-level bindings that transforms made (a decorated class's
         // `_Foo`, inlined helpers) have contexts of their own: they are
         // counted by identity like those the source wrote.
-        for item in &module.body {
-            if let ModuleItem::Stmt(s) = item {
-                a.synthesized
-                    .extend(scope_bindings(s).into_iter().filter(|id| id.1 != top));
-            }
-        }
+        a.synthesized
+            .extend(bindings.iter().filter(|id| id.1 != top).cloned());
         module.visit_with(&mut a.uses());
         let mut records_visitor = Records {
             a: &mut a,
@@ -295,13 +303,15 @@ pub fn load_js(
         let is_esm = a.esm_syntax || a.has_import_meta;
         // What will throw in the browser, said where it is written; not for
         // packages, which users do not edit.
+        // A span as a byte range of the text.
+        let range = |span: Span| {
+            let lo = (span.lo.0.saturating_sub(f.fm.start_pos.0) as usize).min(text.len());
+            let hi = (span.hi.0.saturating_sub(f.fm.start_pos.0) as usize).clamp(lo, text.len());
+            lo..hi
+        };
         let mut warnings = Vec::new();
         if !name.split('/').any(|c| c == "node_modules") {
-            let at = |span: Span| {
-                let lo = (span.lo.0.saturating_sub(f.fm.start_pos.0) as usize).min(text.len());
-                let hi = (span.hi.0.saturating_sub(f.fm.start_pos.0) as usize).clamp(lo, text.len());
-                crate::diagnostics::Label::new(shown, f.source.clone(), lo..hi)
-            };
+            let at = |span: Span| crate::diagnostics::Label::new(shown, f.source.clone(), range(span));
             for (global, span) in &a.free_cjs {
                 if is_esm && (&**global == "module" || &**global == "exports") {
                     warnings.push(
@@ -332,11 +342,7 @@ pub fn load_js(
         let namespace_calls: Vec<(Id, std::ops::Range<usize>, bool)> = a
             .namespace_calls
             .iter()
-            .map(|(id, span, new)| {
-                let lo = (span.lo.0.saturating_sub(f.fm.start_pos.0) as usize).min(text.len());
-                let hi = (span.hi.0.saturating_sub(f.fm.start_pos.0) as usize).clamp(lo, text.len());
-                (id.clone(), lo..hi, *new)
-            })
+            .map(|(id, span, new)| (id.clone(), range(*span), *new))
             .collect();
         let cjs_vars = a.globals_used.contains(&Atom::from("module"))
             || a.globals_used.contains(&Atom::from("exports"));
@@ -347,18 +353,13 @@ pub fn load_js(
         } else {
             Format::Esm
         };
-        let mut top_level: Vec<(Id, u32)> = Vec::new();
-        for item in &module.body {
-            if let ModuleItem::Stmt(s) = item {
-                for id in scope_bindings(s) {
-                    if top_level.iter().any(|(t, _)| *t == id) {
-                        continue;
-                    }
-                    let n = a.counts.get(&id).copied().unwrap_or(0);
-                    top_level.push((id, n));
-                }
-            }
-        }
+        let top_level: Vec<(Id, u32)> = bindings
+            .into_iter()
+            .map(|id| {
+                let n = a.counts.get(&id).copied().unwrap_or(0);
+                (id, n)
+            })
+            .collect();
         // Imports are bindings too (the emitter replaces them).
         let member_uses = std::mem::take(&mut a.non_member);
         for imp in &mut a.imports {
