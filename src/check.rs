@@ -45,7 +45,7 @@ pub fn check(
     // Outputs are parsed to follow their references: big stacks, as for
     // compiling.
     let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(crate::pipeline::STACK_SIZE)
+        .stack_size(crate::jobs::STACK_SIZE)
         .build()
         .map_err(|e| {
             vec![Diagnostic::error(

@@ -100,6 +100,13 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The files of the out dir this entry owns: its file, then its map.
+    /// Pruning, `prebake check` and watch's change detection all read
+    /// this list, so a new sibling file is added here once.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.file.as_str()).chain(self.map.as_deref())
+    }
+
     /// A fingerprinted file with no map and no bundle metadata (the other
     /// fields can be set afterwards).
     pub fn new(

@@ -1,6 +1,7 @@
-//! Emit: writes a release into the out dir atomically.
+//! The last stages: [`assemble`] makes the manifest of the named outputs,
+//! [`publish`] writes the release into the out dir atomically.
 //!
-//! In: finished assets and the manifest. Out: files on disk.
+//! In: named outputs. Out: files on disk, the manifest last.
 //!
 //! * Every file is written under a temporary name (`.prebake-tmp-*`) in the
 //!   out dir, made read-only (0444), fsynced, and renamed into place. The
@@ -26,8 +27,12 @@ use std::time::{Duration, SystemTime};
 
 use rayon::prelude::*;
 
+use crate::compile::Product;
 use crate::config::Config;
 use crate::diagnostics::{Category, Diagnostic};
+use crate::discover::Kind;
+use crate::fingerprint::{self, Named};
+use crate::manifest::{Entry, Manifest};
 
 /// Prefix of our temporary files.
 pub const TEMP_PREFIX: &str = ".prebake-tmp-";
@@ -37,6 +42,151 @@ pub const LOCK_FILE: &str = ".prebake.lock";
 pub const FILE_MODE: u32 = 0o444;
 /// Mode of every directory prebake creates.
 pub const DIR_MODE: u32 = 0o755;
+
+/// One output of a build.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub logical: String,
+    /// Path relative to the out dir.
+    pub file: String,
+    pub kind: Kind,
+    pub entry: Entry,
+}
+
+/// A release ready to write: its manifest, its assets and the bytes of
+/// every file.
+pub struct Release {
+    pub manifest: Manifest,
+    pub assets: Vec<Asset>,
+    /// Each asset's bytes, in the order of `assets`.
+    pub bytes: Vec<Vec<u8>>,
+    /// Map files: name and bytes.
+    pub maps: Vec<(String, Vec<u8>)>,
+}
+
+/// The release of the named products (`named[i]` is `products[i]`'s).
+pub fn assemble(cfg: &Config, products: &[Product], named: Vec<Option<Named>>) -> Release {
+    let by_path = crate::compile::by_path(products);
+    let logical_of = |p: &Path| by_path.get(p).map(|&j| products[j].source.logical.clone());
+    let mut release = Release {
+        manifest: Manifest::new(cfg.base.clone()),
+        assets: Vec::with_capacity(products.len()),
+        bytes: Vec::with_capacity(products.len()),
+        maps: Vec::new(),
+    };
+    for (p, named) in products.iter().zip(named) {
+        let Some(Named {
+            done,
+            integrity,
+            cycle,
+        }) = named
+        else {
+            continue;
+        };
+        let src = &p.source;
+        let chunk = p.chunk.as_ref();
+        let entry = Entry {
+            imports: chunk.map(|c| c.imports.clone()).unwrap_or_default(),
+            dynamic_imports: chunk.map(|c| c.dynamic_imports.clone()).unwrap_or_default(),
+            css: chunk.map(|c| c.css.clone()).unwrap_or_default(),
+            assets: chunk
+                .map(|c| c.assets.iter().filter_map(|p| logical_of(p)).collect())
+                .unwrap_or_default(),
+            cycle,
+            immutable: src.kind != Kind::Html,
+            map: done.map.as_ref().map(|(name, _)| name.clone()),
+            content_type: fingerprint::mime_type(&done.file),
+            integrity,
+            size: done.bytes.len() as u64,
+            file: done.file.clone(),
+        };
+        release
+            .manifest
+            .assets
+            .insert(src.logical.clone(), entry.clone());
+        release.assets.push(Asset {
+            logical: src.logical.clone(),
+            file: done.file,
+            kind: src.kind,
+            entry,
+        });
+        release.bytes.push(done.bytes);
+        release.maps.extend(done.map);
+    }
+    release
+}
+
+/// What publishing a release did.
+#[derive(Debug, Default)]
+pub struct Published {
+    pub stats: WriteStats,
+    /// Logical names whose output differs from the previous release's
+    /// (when replacing one).
+    pub changed: Vec<String>,
+    /// Files of the previous release removed once the manifest was
+    /// replaced (when replacing one), relative to the out dir.
+    pub removed: Vec<String>,
+}
+
+/// Writes `release` (its manifest as `json`, last). `replacing`: a
+/// session's publishing lock; the previous release's files the new one
+/// does not use are then removed, and what changed is reported.
+pub fn publish(
+    cfg: &Config,
+    pool: &rayon::ThreadPool,
+    lock: &OutLock,
+    release: &Release,
+    json: &str,
+    replacing: Option<&std::sync::Mutex<()>>,
+) -> Result<Published, Vec<Diagnostic>> {
+    let files: Vec<OutFile<'_>> = release
+        .assets
+        .iter()
+        .zip(&release.bytes)
+        .map(|(a, b)| OutFile {
+            rel: &a.file,
+            bytes: b,
+            stable: !a.entry.immutable,
+        })
+        .chain(release.maps.iter().map(|(name, json)| OutFile {
+            rel: name,
+            bytes: json,
+            stable: false,
+        }))
+        .collect();
+    // A session's publish is not interrupted by its signal handler, and
+    // replaces the manifest on disk now.
+    let publishing = replacing.map(std::sync::Mutex::lock);
+    let previous = replacing.and_then(|_| {
+        fs::read(cfg.out.join(&cfg.manifest))
+            .ok()
+            .and_then(|b| Manifest::from_json(&String::from_utf8_lossy(&b)).ok())
+    });
+    let stats = pool.install(|| write_release(cfg, lock, &files, json.as_bytes()))?;
+    let mut published = Published {
+        stats,
+        ..Published::default()
+    };
+    if replacing.is_some() {
+        let current = &release.manifest;
+        published.changed = current
+            .assets
+            .iter()
+            .filter(|(k, e)| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.assets.get(*k))
+                    .is_none_or(|old| !old.files().eq(e.files()))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if let Some(old) = &previous {
+            published.removed = remove_superseded(cfg, lock, old, current);
+        }
+    }
+    drop(publishing);
+    Ok(published)
+}
 
 /// Held for the whole build; dropping it releases the lock.
 pub struct OutLock {
@@ -252,7 +402,7 @@ pub fn remove_superseded(
     let files_of = |m: &crate::manifest::Manifest| -> BTreeSet<String> {
         m.assets
             .values()
-            .flat_map(|e| std::iter::once(e.file.clone()).chain(e.map.clone()))
+            .flat_map(|e| e.files().map(str::to_string))
             .collect()
     };
     let keep = files_of(current);

@@ -112,8 +112,8 @@ pub fn plan(cfg: &Config, sources: &[Source], resolver: &ModuleResolver) -> Page
                 }
                 // Root-relative, as Vite writes pages (`/src/main.tsx`,
                 // `/favicon.svg` from `public/`): a file of the root.
-                Err(_) if root_relative(&r.url, &exists).is_some() => {
-                    let logical = root_relative(&r.url, &exists).unwrap_or_default();
+                Err(_) if refs::root_relative(&r.url, &exists).is_some() => {
+                    let logical = refs::root_relative(&r.url, &exists).unwrap_or_default();
                     plan.target(page, &r.url, &logical);
                     by_logical
                         .get(logical.as_str())
@@ -270,35 +270,7 @@ fn package_file(
     None
 }
 
-/// The file of the root a root-relative URL (`/src/main.tsx`) names, as
-/// Vite reads pages: from the root, else from its `public/` directory
-/// (`/favicon.svg`). `None` for anything else, which stays an
-/// `OUTSIDE_ROOT` error.
-pub fn root_relative(url: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
-    let rest = url.strip_prefix('/').filter(|r| !r.starts_with('/'))?;
-    let (path, _) = refs::split_suffix(rest);
-    let decoded = refs::percent_decode(path)?;
-    if decoded.contains(['\\', '\0']) {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in decoded.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    let logical = parts.join("/");
-    if logical.is_empty() {
-        return None;
-    }
-    [logical.clone(), format!("public/{logical}")]
-        .into_iter()
-        .find(|l| exists(l))
-}
+pub(crate) use crate::refs::root_relative;
 
 /// `name/…` or `@scope/name/…` with npm's rules for names (lowercase,
 /// not starting with `.` or `_`).

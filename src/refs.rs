@@ -37,6 +37,58 @@ pub enum Target {
     Local { logical: String, suffix: String },
 }
 
+/// Where a placeholder of an output goes, once every output is known.
+#[derive(Debug, Clone)]
+pub enum Link {
+    /// An external URL, written back as it was.
+    Keep(String),
+    /// Output `j`, plus the query and fragment to keep.
+    To(usize, String),
+    /// Output `j` as base + name, whatever the URL style (an asset URL
+    /// that JS hands to the page).
+    Base(usize),
+}
+
+impl Link {
+    /// The output it names, if any.
+    pub fn target(&self) -> Option<usize> {
+        match self {
+            Link::To(j, _) | Link::Base(j) => Some(*j),
+            Link::Keep(_) => None,
+        }
+    }
+}
+
+/// The file of the root a root-relative URL (`/src/main.tsx`) names, as
+/// Vite reads pages: from the root, else from its `public/` directory
+/// (`/favicon.svg`). `None` for anything else, which stays an
+/// `OUTSIDE_ROOT` error.
+pub fn root_relative(url: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
+    let rest = url.strip_prefix('/').filter(|r| !r.starts_with('/'))?;
+    let (path, _) = split_suffix(rest);
+    let decoded = percent_decode(path)?;
+    if decoded.contains(['\\', '\0']) {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let logical = parts.join("/");
+    if logical.is_empty() {
+        return None;
+    }
+    [logical.clone(), format!("public/{logical}")]
+        .into_iter()
+        .find(|l| exists(l))
+}
+
 /// Classifies and resolves `url`, written in the file `from` (a logical
 /// name). `exists` says whether a logical name is a source of this build.
 pub fn resolve(
