@@ -85,12 +85,6 @@ struct Common {
     /// Do not read prebake.toml
     #[arg(long, conflicts_with = "config")]
     no_config: bool,
-    /// Output directory [default: public/assets]
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Manifest path inside the out dir [default: manifest.json]
-    #[arg(long, value_name = "PATH")]
-    manifest: Option<String>,
     /// How to print diagnostics and results
     #[arg(long, value_enum, default_value = "human")]
     format: FormatArg,
@@ -100,91 +94,56 @@ struct Common {
 }
 
 #[derive(Args, Debug)]
-#[allow(clippy::struct_excessive_bools)] // one per on/off flag, as clap wants them
 struct BuildArgs {
-    /// Source root [default: assets]
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
-    /// Public URL prefix of the out dir [default: /assets/]
-    #[arg(long, value_name = "URL")]
-    base: Option<String>,
-    /// Only build files matching this glob (repeatable) [default: **]
-    #[arg(long, value_name = "GLOB")]
-    include: Vec<String>,
-    /// Skip files matching this glob (repeatable)
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    /// Browserslist query for JS and CSS [default: chrome >= 107, edge >= 107, firefox >= 104, safari >= 16]
-    #[arg(long, value_name = "QUERY")]
-    targets: Option<String>,
-    /// Minify JS and CSS (the default)
-    #[arg(long, overrides_with = "no_minify")]
-    minify: bool,
-    /// Do not minify
-    #[arg(long, overrides_with = "minify")]
-    no_minify: bool,
-    /// Output name pattern [default: [dir]/[name]-[hash][ext]]
-    #[arg(long, value_name = "PATTERN")]
-    names: Option<String>,
-    /// Hex digits of SHA-256 in names, 16 to 64 [default: 16]
-    #[arg(long, value_name = "N")]
-    hash_length: Option<usize>,
-    /// Integrity algorithm [default: sha384]
-    #[arg(long, value_name = "ALG", value_parser = ["sha256", "sha384", "sha512"])]
-    sri: Option<String>,
-    /// JSX runtime [default: automatic]
-    #[arg(long, value_name = "RUNTIME", value_parser = ["automatic", "classic"])]
-    jsx: Option<String>,
-    /// Module the automatic JSX runtime imports from [default: react]
-    #[arg(long, value_name = "MODULE")]
-    jsx_import_source: Option<String>,
-    /// Classic JSX factory [default: React.createElement]
-    #[arg(long, value_name = "EXPR")]
-    jsx_factory: Option<String>,
-    /// Classic JSX fragment [default: React.Fragment]
-    #[arg(long, value_name = "EXPR")]
-    jsx_fragment: Option<String>,
-    /// Drop invalid CSS rules with a warning instead of failing
-    #[arg(long)]
-    css_error_recovery: bool,
-    /// Bare imports (`react`) are errors instead of being left for an import map
-    #[arg(long)]
-    strict: bool,
-    /// How rewritten references are written: relative to the referring file, or base + path [default: relative]
-    #[arg(long, value_name = "STYLE", value_parser = ["relative", "base"])]
-    urls: Option<String>,
-    /// Source maps: a linked `.map` file, a hidden one (manifest only), inline, or none [default: none]
-    #[arg(long, value_name = "MODE", value_parser = ["none", "linked", "hidden", "inline"])]
-    sourcemap: Option<String>,
-    /// Leave the original sources out of source maps (`sourcesContent`)
-    #[arg(long)]
-    no_sources_content: bool,
-    /// Bundle this entry point (relative to the root); repeat for more
-    #[arg(long = "entry", value_name = "FILE")]
-    entries: Vec<String>,
-    /// Bundle format: ES modules with code splitting, or one IIFE script per entry [default: esm]
-    #[arg(long, value_name = "FORMAT", value_parser = ["esm", "iife"])]
-    bundle_format: Option<String>,
-    /// Global variable an IIFE bundle assigns the entry's exports to
-    #[arg(long, value_name = "NAME")]
-    global_name: Option<String>,
-    /// Replace a global name by a JS expression, e.g. --define 'process.env.API="/api"'
-    #[arg(long, value_name = "NAME=EXPR")]
-    define: Vec<String>,
-    /// Decorator semantics: TC39 standard, or TypeScript's experimentalDecorators [default: standard]
-    #[arg(long, value_name = "KIND", value_parser = ["standard", "legacy"])]
-    decorators: Option<String>,
+    /// A flag for every `prebake.toml` key.
+    #[command(flatten)]
+    settings: SettingFlags<false>,
     /// Worker threads [default: number of CPUs]
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
+}
+
+/// The flags of the `prebake.toml` keys, made from the key table
+/// (`config/keys.rs`): all of them, or with `RELEASE` only those that say
+/// where a release lives (`--out`, `--manifest`), for `prebake check`.
+#[derive(Debug, Clone, Default)]
+struct SettingFlags<const RELEASE: bool>(Settings);
+
+impl<const RELEASE: bool> SettingFlags<RELEASE> {
+    fn keep(key: &str) -> bool {
+        !RELEASE || crate::config::RELEASE_KEYS.contains(&key)
+    }
+}
+
+impl<const RELEASE: bool> clap::FromArgMatches for SettingFlags<RELEASE> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Settings::from_flags(m, Self::keep).map(SettingFlags)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl<const RELEASE: bool> Args for SettingFlags<RELEASE> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Settings::add_flags(cmd, Self::keep)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 #[derive(Args, Debug)]
 struct CheckArgs {
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    release: SettingFlags<true>,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -306,47 +265,7 @@ fn build_options(a: &BuildArgs, profile: crate::config::Profile) -> Result<Optio
         threads: a.threads,
         source_date_epoch: sde,
         profile,
-        settings: Settings {
-            root: a.root.clone(),
-            out: a.common.out.clone(),
-            base: a.base.clone(),
-            include: (!a.include.is_empty()).then(|| a.include.clone()),
-            exclude: (!a.exclude.is_empty()).then(|| a.exclude.clone()),
-            targets: a.targets.clone(),
-            minify: if a.no_minify {
-                Some(false)
-            } else if a.minify {
-                Some(true)
-            } else {
-                None
-            },
-            names: a.names.clone(),
-            hash_length: a.hash_length,
-            manifest: a.common.manifest.clone(),
-            sri: a.sri.clone(),
-            jsx: a.jsx.clone(),
-            jsx_import_source: a.jsx_import_source.clone(),
-            jsx_factory: a.jsx_factory.clone(),
-            jsx_fragment: a.jsx_fragment.clone(),
-            css_error_recovery: a.css_error_recovery.then_some(true),
-            decorators: a.decorators.clone(),
-            strict: a.strict.then_some(true),
-            urls: a.urls.clone(),
-            sourcemap: a.sourcemap.clone(),
-            sources_content: a.no_sources_content.then_some(false),
-            entries: (!a.entries.is_empty()).then(|| a.entries.clone()),
-            format: a.bundle_format.clone(),
-            global_name: a.global_name.clone(),
-            define: (!a.define.is_empty()).then(|| {
-                a.define
-                    .iter()
-                    .map(|d| match d.split_once('=') {
-                        Some((k, v)) => (k.to_string(), v.to_string()),
-                        None => (d.clone(), "true".to_string()),
-                    })
-                    .collect()
-            }),
-        },
+        settings: a.settings.0.clone(),
     })
 }
 
@@ -451,11 +370,7 @@ fn check(a: &CheckArgs) -> u8 {
     let opts = Options {
         config: a.common.config.clone(),
         no_config: a.common.no_config,
-        settings: Settings {
-            out: a.common.out.clone(),
-            manifest: a.common.manifest.clone(),
-            ..Settings::default()
-        },
+        settings: a.release.0.clone(),
         ..Options::default()
     };
     let (out, manifest, cwd) = match opts.resolve_release() {

@@ -84,6 +84,44 @@ fn bad_config_value_names_key() {
         .assert_stderr_has("prebake.toml:1:8");
 }
 
+/// A config error names the flag as the user typed it, or the key in the
+/// file with a code frame (messages once said `--entries` for `--entry`
+/// and `--format` for `--bundle-format`). A value outside a key's set is
+/// refused by clap as a flag, and with the file's other value errors in
+/// the file.
+#[test]
+fn config_errors_name_the_flag_as_typed_or_the_key_in_the_file() {
+    let p = Project::new();
+    p.write("src/a.js", "export const a = 1;\n");
+    p.run(&["build", "--root", "src", "--entry", "../x.js"])
+        .assert_code(2)
+        .assert_stderr_has("--entry: entry `../x.js` must be a path inside the root");
+    p.run(&["build", "--root", "src", "--bundle-format", "cjs"])
+        .assert_code(2)
+        .assert_stderr_has("invalid value 'cjs' for '--bundle-format <FORMAT>'");
+    p.write(
+        "prebake.toml",
+        "root = \"src\"\nformat = \"cjs\"\nbase = \"\"\n",
+    );
+    p.run(&["build"])
+        .assert_code(2)
+        .assert_stderr_has("`base` in prebake.toml: `` is not a URL prefix")
+        .assert_stderr_has(
+            "`format` in prebake.toml: unknown bundle format `cjs` (expected esm or iife)",
+        )
+        .assert_stderr_has("prebake.toml:2:10");
+    // A flag overrides the file's value, good or not.
+    p.write("prebake.toml", "root = \"src\"\nformat = \"cjs\"\n");
+    p.run(&["build", "--bundle-format", "esm"]).assert_code(0);
+    p.write("prebake.toml", "root = \"src\"\nentries = [\"../x.js\"]\n");
+    p.run(&["build"])
+        .assert_code(2)
+        .assert_stderr_has(
+            "`entries` in prebake.toml: entry `../x.js` must be a path inside the root",
+        )
+        .assert_stderr_has("prebake.toml:2:11");
+}
+
 #[test]
 fn flags_override_the_config_file() {
     let p = Project::new();

@@ -4,63 +4,39 @@
 //! only overrides. [`Options::resolve`] reads the config file, merges, checks
 //! every value once and returns a [`Config`]. Later stages read `&Config` and
 //! never look at the environment, arguments or working directory themselves.
+//!
+//! Every key is declared once, in the table in `keys.rs`: its type, flag,
+//! default and help. `file.rs` reads `prebake.toml`; this module layers
+//! the flags over the file and checks each value.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 use globset::{GlobSet, GlobSetBuilder};
 use lightningcss::targets::Browsers;
 
-use crate::diagnostics::{Category, Diagnostic, Label};
+use crate::diagnostics::{Category, Diagnostic};
 
-/// Default source root, relative to the project directory.
-pub const DEFAULT_ROOT: &str = "assets";
-/// Default output directory, relative to the project directory.
-pub const DEFAULT_OUT: &str = "public/assets";
-/// Default public URL prefix of the output directory.
-pub const DEFAULT_BASE: &str = "/assets/";
+#[macro_use]
+mod declare;
+mod file;
+mod keys;
+
+pub use declare::{Flag, Key};
+pub use file::{Spans, parse_config};
+pub use keys::{
+    BundleFormat, Decorators, Defaults, JsxRuntime, KEY_TABLE, KEYS, Settings, SourceMaps, Sri,
+    UrlStyle,
+};
+
 /// Default browserslist query: the "widely available" web platform baseline
 /// (the browsers Vite 7 targets by default).
 pub const DEFAULT_TARGETS: &str = "chrome >= 107, edge >= 107, firefox >= 104, safari >= 16";
-/// Default output name pattern.
-pub const DEFAULT_NAMES: &str = "[dir]/[name]-[hash][ext]";
-/// Default number of hex digits of SHA-256 in output names (64 bits).
-pub const DEFAULT_HASH_LENGTH: usize = 16;
 /// Fewest hex digits allowed in names: 64 bits keeps accidental collisions
 /// out of reach for any realistic number of releases.
 pub const MIN_HASH_LENGTH: usize = 16;
-/// Default manifest path inside the out dir.
-pub const DEFAULT_MANIFEST: &str = "manifest.json";
 /// Name of the config file looked for in the project directory.
 pub const CONFIG_FILE: &str = "prebake.toml";
-
-/// Subresource-integrity hash algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sri {
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl Sri {
-    pub fn name(self) -> &'static str {
-        match self {
-            Sri::Sha256 => "sha256",
-            Sri::Sha384 => "sha384",
-            Sri::Sha512 => "sha512",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Sri> {
-        match s {
-            "sha256" => Some(Sri::Sha256),
-            "sha384" => Some(Sri::Sha384),
-            "sha512" => Some(Sri::Sha512),
-            _ => None,
-        }
-    }
-}
 
 /// JSX transform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,33 +59,6 @@ pub struct JsxUser {
     pub fragment: Option<String>,
 }
 
-/// Which decorator semantics to compile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decorators {
-    /// TC39 stage-3 decorators as TypeScript 5 emits them (2022-03).
-    Standard,
-    /// TypeScript's `experimentalDecorators`.
-    Legacy,
-}
-
-/// How rewritten references are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlStyle {
-    /// Relative to the referring file's own output (`../img/a-1.png`):
-    /// works under any `base` and mount point.
-    Relative,
-    /// `base` + the file's path (`/assets/img/a-1.png`).
-    Base,
-}
-
-/// How bundles load: ES modules (with code splitting), or one classic
-/// script per entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BundleFormat {
-    Esm,
-    Iife,
-}
-
 /// ASCII JavaScript identifier (no reserved-word check).
 pub fn is_js_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -117,20 +66,6 @@ pub fn is_js_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c == '$' || c == '_' || c.is_ascii_alphabetic())
         && chars.all(|c| c == '$' || c == '_' || c.is_ascii_alphanumeric())
-}
-
-/// Whether and how source maps are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceMaps {
-    None,
-    /// A fingerprinted `.map` file beside each JS and CSS output, named in a
-    /// `sourceMappingURL` comment and in the manifest (`map`).
-    Linked,
-    /// The `.map` file and its manifest entry, but no comment: for error
-    /// trackers, without telling browsers.
-    Hidden,
-    /// The map inside the output, as a `data:` URL.
-    Inline,
 }
 
 /// Output format of diagnostics and events.
@@ -173,66 +108,6 @@ pub enum Profile {
     /// see whole files and an atomic manifest).
     Dev,
 }
-
-/// The keys of `prebake.toml`; every field is optional so that files and
-/// flags can be layered.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub root: Option<PathBuf>,
-    pub out: Option<PathBuf>,
-    pub base: Option<String>,
-    pub include: Option<Vec<String>>,
-    pub exclude: Option<Vec<String>>,
-    pub targets: Option<String>,
-    pub minify: Option<bool>,
-    pub names: Option<String>,
-    pub hash_length: Option<usize>,
-    pub manifest: Option<String>,
-    pub sri: Option<String>,
-    pub jsx: Option<String>,
-    pub jsx_import_source: Option<String>,
-    pub jsx_factory: Option<String>,
-    pub jsx_fragment: Option<String>,
-    pub css_error_recovery: Option<bool>,
-    pub decorators: Option<String>,
-    pub strict: Option<bool>,
-    pub urls: Option<String>,
-    pub sourcemap: Option<String>,
-    pub sources_content: Option<bool>,
-    pub entries: Option<Vec<String>>,
-    pub format: Option<String>,
-    pub global_name: Option<String>,
-    pub define: Option<BTreeMap<String, String>>,
-}
-
-/// Every key `prebake.toml` accepts, for "unknown key" messages.
-pub const KEYS: &[&str] = &[
-    "root",
-    "out",
-    "base",
-    "include",
-    "exclude",
-    "targets",
-    "minify",
-    "names",
-    "hash-length",
-    "manifest",
-    "sri",
-    "jsx",
-    "jsx-import-source",
-    "jsx-factory",
-    "jsx-fragment",
-    "css-error-recovery",
-    "decorators",
-    "strict",
-    "urls",
-    "sourcemap",
-    "sources-content",
-    "entries",
-    "format",
-    "global-name",
-    "define",
-];
 
 /// Browser versions resolved from the `targets` query, shared by the JS and
 /// CSS stages so both see the same browsers.
@@ -423,6 +298,9 @@ impl NamePattern {
     }
 }
 
+/// The keys `prebake check` reads: where a release lives.
+pub const RELEASE_KEYS: &[&str] = &["out", "manifest"];
+
 struct Loaded {
     cwd: PathBuf,
     config_path: Option<PathBuf>,
@@ -430,20 +308,24 @@ struct Loaded {
     file_dir: PathBuf,
     /// Where each key's value stands in the config file, for code frames.
     spans: Option<Spans>,
+    /// Values the file gave outside their key's set, by key.
+    rejected: BTreeMap<String, Diagnostic>,
 }
 
-/// A config file's text and the byte span of each key's value.
-pub struct Spans {
-    shown: String,
-    text: Arc<str>,
-    values: BTreeMap<String, std::ops::Range<usize>>,
-}
-
-impl Spans {
-    fn label(&self, key: &str) -> Option<Label> {
-        self.values
-            .get(key)
-            .map(|span| Label::new(&self.shown, self.text.clone(), span.clone()))
+impl Loaded {
+    /// A path setting: a flag's is relative to the working directory, the
+    /// file's and the default to the file's directory.
+    fn path(
+        &self,
+        flags: &Settings,
+        pick: fn(&Settings) -> Option<&PathBuf>,
+        default: &Path,
+    ) -> PathBuf {
+        match (pick(flags), pick(&self.file_settings)) {
+            (Some(f), _) => absolute(&self.cwd, f),
+            (None, Some(f)) => absolute(&self.file_dir, f),
+            (None, None) => absolute(&self.file_dir, default),
+        }
     }
 }
 
@@ -469,31 +351,35 @@ impl Options {
                 p.is_file().then_some(p)
             }
         };
-        let (file_settings, file_dir, spans) = match &config_path {
-            Some(p) => {
-                let shown = display_relative(&cwd, p);
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    vec![
-                        Diagnostic::error(
-                            "CONFIG_READ",
-                            Category::Config,
-                            format!("cannot read config file {shown}: {e}"),
-                        )
-                        .with_file(shown.clone()),
-                    ]
-                })?;
-                let (settings, spans) = parse_config_spanned(&text, &shown)?;
-                let dir = p.parent().map_or_else(|| cwd.clone(), Path::to_path_buf);
-                (settings, dir, Some(spans))
-            }
-            None => (Settings::default(), cwd.clone(), None),
+        let Some(p) = &config_path else {
+            return Ok(Loaded {
+                file_dir: cwd.clone(),
+                cwd,
+                config_path,
+                file_settings: Settings::default(),
+                spans: None,
+                rejected: BTreeMap::new(),
+            });
         };
+        let shown = display_relative(&cwd, p);
+        let text = std::fs::read_to_string(p).map_err(|e| {
+            vec![
+                Diagnostic::error(
+                    "CONFIG_READ",
+                    Category::Config,
+                    format!("cannot read config file {shown}: {e}"),
+                )
+                .with_file(shown.clone()),
+            ]
+        })?;
+        let parsed = file::parse_config_spanned(&text, &shown)?;
         Ok(Loaded {
+            file_dir: p.parent().map_or_else(|| cwd.clone(), Path::to_path_buf),
             cwd,
             config_path,
-            file_settings,
-            file_dir,
-            spans,
+            file_settings: parsed.settings,
+            spans: Some(parsed.spans),
+            rejected: parsed.rejected,
         })
     }
 
@@ -502,17 +388,14 @@ impl Options {
     /// which must not need the sources.
     pub fn resolve_release(&self) -> Result<(PathBuf, String, PathBuf), Vec<Diagnostic>> {
         let l = self.load()?;
-        let out = match (&self.settings.out, &l.file_settings.out) {
-            (Some(f), _) => absolute(&l.cwd, f),
-            (None, Some(f)) => absolute(&l.file_dir, f),
-            (None, None) => absolute(&l.file_dir, Path::new(DEFAULT_OUT)),
-        };
+        let d = Defaults::default();
+        let out = l.path(&self.settings, |s| s.out.as_ref(), &d.out);
         let manifest = self
             .settings
             .manifest
             .clone()
             .or(l.file_settings.manifest)
-            .unwrap_or_else(|| DEFAULT_MANIFEST.to_string());
+            .unwrap_or(d.manifest);
         if !is_clean_relative(&manifest) {
             return Err(vec![Diagnostic::error(
                 "CONFIG_VALUE",
@@ -524,73 +407,186 @@ impl Options {
     }
 
     /// Reads the config file, layers the overrides on it and validates
-    /// everything once. Errors name the key and the file.
+    /// everything once. Errors name the key and the file, or the flag.
     pub fn resolve(&self) -> Result<Config, Vec<Diagnostic>> {
-        let Loaded {
-            cwd,
-            config_path,
-            file_settings,
-            file_dir,
-            spans,
-        } = self.load()?;
+        let mut r = Resolver::new(self, self.load()?);
+        let root = r.root();
+        let out = r.out(root.as_deref());
+        let base = r.base();
+        let (include_globs, include, exclude) = r.globs();
+        let (targets_query, targets) = r.targets();
+        let names = r.names();
+        let hash_length = r.hash_length();
+        let manifest = r.manifest();
+        let sri = r.choice("sri", r.s.sri, r.d.sri);
+        let jsx = r.jsx();
+        let decorators = r.choice("decorators", r.s.decorators, r.d.decorators);
+        let urls = r.choice("urls", r.s.urls, r.d.urls);
+        let sourcemap = r.sourcemap();
+        let format = r.choice("format", r.s.format, r.d.format);
+        r.global_name();
+        let entries = r.entries();
+        let define = r.define();
+        let threads = r.threads();
 
-        // 2. Layer: flags win; paths are relative to where they were written.
-        let flags = &self.settings;
-        let pick_path =
-            |flag: &Option<PathBuf>, file: &Option<PathBuf>, default: &str| -> PathBuf {
-                match (flag, file) {
-                    (Some(f), _) => absolute(&cwd, f),
-                    (None, Some(f)) => absolute(&file_dir, f),
-                    (None, None) => absolute(&file_dir, Path::new(default)),
-                }
-            };
-        let root = pick_path(&flags.root, &file_settings.root, DEFAULT_ROOT);
-        let out = pick_path(&flags.out, &file_settings.out, DEFAULT_OUT);
-        let s = merge(flags, &file_settings);
-        let origin = |key: &str| -> String {
-            if flag_set(flags, key) {
-                format!("--{key}")
-            } else if let Some(p) = &config_path {
-                format!("`{key}` in {}", display_relative(&cwd, p))
-            } else {
-                format!("default `{key}`")
-            }
+        let errors = r.take_errors();
+        let (
+            Some(root),
+            Some(include),
+            Some(exclude),
+            Some(targets),
+            Some(names),
+            Some(sri),
+            Some(jsx),
+            Some(decorators),
+            Some(urls),
+            Some(sourcemap),
+            Some(format),
+        ) = (
+            root, include, exclude, targets, names, sri, jsx, decorators, urls, sourcemap, format,
+        )
+        else {
+            return Err(errors);
         };
-        let errors = std::cell::RefCell::new(Vec::new());
-        // A bad value from the file points at it in a code frame.
-        let bad = |key: &str, msg: String| {
-            let mut d = Diagnostic::error(
-                "CONFIG_VALUE",
-                Category::Config,
-                format!("{}: {msg}", origin(key)),
-            );
-            match spans
-                .as_ref()
-                .filter(|_| !flag_set(flags, key))
-                .and_then(|s| s.label(key))
-            {
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let s = &r.s;
+        Ok(Config {
+            root,
+            out,
+            config_file: r.l.config_path.clone(),
+            cwd: r.l.cwd.clone(),
+            base,
+            include,
+            include_globs,
+            exclude,
+            targets,
+            targets_query,
+            minify: r.minify(),
+            names,
+            hash_length,
+            manifest,
+            sri,
+            jsx_user: JsxUser {
+                classic: s.jsx.map(|j| j == JsxRuntime::Classic),
+                import_source: s.jsx_import_source.clone(),
+                factory: s.jsx_factory.clone(),
+                fragment: s.jsx_fragment.clone(),
+            },
+            warnings: r.ignored(&jsx),
+            jsx,
+            css_error_recovery: s.css_error_recovery.unwrap_or(r.d.css_error_recovery),
+            decorators,
+            decorators_user: s.decorators.is_some(),
+            strict: s.strict.unwrap_or(r.d.strict),
+            urls,
+            sourcemap,
+            sources_content: s.sources_content.unwrap_or(r.d.sources_content),
+            entries,
+            format,
+            global_name: s.global_name.clone(),
+            define,
+            threads,
+            source_date_epoch: self.source_date_epoch,
+            durable: !r.dev,
+        })
+    }
+}
+
+/// One resolution under way: the layers, and the errors found so far.
+/// Each method reads one key (or a few that go together) and reports what
+/// is wrong with it.
+struct Resolver<'a> {
+    opts: &'a Options,
+    l: Loaded,
+    /// The flags laid over the file.
+    s: Settings,
+    d: Defaults,
+    dev: bool,
+    errors: Vec<Diagnostic>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(opts: &'a Options, l: Loaded) -> Resolver<'a> {
+        Resolver {
+            s: Settings::layer(&opts.settings, &l.file_settings),
+            d: Defaults::default(),
+            dev: opts.profile == Profile::Dev,
+            opts,
+            l,
+            errors: Vec::new(),
+        }
+    }
+
+    fn flags(&self) -> &Settings {
+        &self.opts.settings
+    }
+
+    /// Where `key`'s value came from, for messages: the flag as typed, the
+    /// key in the config file, or the default.
+    fn origin(&self, key: &str) -> String {
+        if let Some(flag) = self.flags().flag_of(key) {
+            flag.to_string()
+        } else if let Some(p) = &self.l.config_path {
+            format!("`{key}` in {}", display_relative(&self.l.cwd, p))
+        } else {
+            format!("default `{key}`")
+        }
+    }
+
+    /// Reports a bad value; one from the file points at it in a code frame.
+    fn bad(&mut self, key: &str, msg: impl std::fmt::Display) {
+        let mut d = Diagnostic::error(
+            "CONFIG_VALUE",
+            Category::Config,
+            format!("{}: {msg}", self.origin(key)),
+        );
+        if !self.flags().is_set(key) {
+            match self.l.spans.as_ref().and_then(|s| s.label(key)) {
                 Some(label) => d = d.with_label(label),
-                None if flag_set(flags, key) => {}
                 None => {
-                    if let Some(p) = &config_path {
-                        d = d.with_file(display_relative(&cwd, p));
+                    if let Some(p) = &self.l.config_path {
+                        d = d.with_file(display_relative(&self.l.cwd, p));
                     }
                 }
             }
-            errors.borrow_mut().push(d);
-        };
+        }
+        self.errors.push(d);
+    }
 
-        // 3. Validate.
-        let root = match root.canonicalize() {
+    /// An enum key's value; `None` when the file's was outside the set
+    /// (reported here, in key order, unless a flag overrides it).
+    fn choice<T: Copy>(&mut self, key: &str, value: Option<T>, default: T) -> Option<T> {
+        if !self.flags().is_set(key)
+            && let Some(d) = self.l.rejected.remove(key)
+        {
+            self.errors.push(d);
+            return None;
+        }
+        Some(value.unwrap_or(default))
+    }
+
+    /// The errors found, with any refused file value not read above.
+    fn take_errors(&mut self) -> Vec<Diagnostic> {
+        let mut errors = std::mem::take(&mut self.errors);
+        let rejected = std::mem::take(&mut self.l.rejected);
+        errors.extend(
+            rejected
+                .into_iter()
+                .filter(|(key, _)| !self.flags().is_set(key))
+                .map(|(_, d)| d),
+        );
+        errors
+    }
+
+    fn root(&mut self) -> Option<PathBuf> {
+        let root = self.l.path(self.flags(), |s| s.root.as_ref(), &self.d.root);
+        match root.canonicalize() {
             Ok(r) if r.is_dir() => Some(r),
             Ok(_) => {
-                bad(
-                    "root",
-                    format!(
-                        "source root {} is not a directory",
-                        display_relative(&cwd, &root)
-                    ),
-                );
+                let shown = display_relative(&self.l.cwd, &root);
+                self.bad("root", format!("source root {shown} is not a directory"));
                 None
             }
             Err(e) => {
@@ -599,35 +595,42 @@ impl Options {
                     Category::Config,
                     format!(
                         "source root {} cannot be read: {e}",
-                        display_relative(&cwd, &root)
+                        display_relative(&self.l.cwd, &root)
                     ),
                 );
-                if flags.root.is_none() && file_settings.root.is_none() {
+                if !self.flags().is_set("root") && !self.l.file_settings.is_set("root") {
                     d = d.with_help(format!(
-                        "pass --root DIR or set `root` in {CONFIG_FILE} (the default is `{DEFAULT_ROOT}`)"
+                        "pass --root DIR or set `root` in {CONFIG_FILE} (the default is `{}`)",
+                        self.d.root.display()
                     ));
                 }
-                errors.borrow_mut().push(d);
+                self.errors.push(d);
                 None
             }
-        };
-        let out = normalize(&out);
-        if let Some(root) = &root {
-            let out_canon = canonical_prefix(&out);
-            if root.starts_with(&out_canon) {
-                bad(
-                    "out",
-                    format!(
-                        "out dir {} contains the source root; pick an out dir beside or inside it",
-                        display_relative(&cwd, &out)
-                    ),
-                );
-            }
         }
+    }
 
-        let mut base = s.base.clone().unwrap_or_else(|| DEFAULT_BASE.to_string());
+    /// The out dir; it may not contain the root (it would be read back).
+    fn out(&mut self, root: Option<&Path>) -> PathBuf {
+        let out = normalize(&self.l.path(self.flags(), |s| s.out.as_ref(), &self.d.out));
+        if let Some(root) = root
+            && root.starts_with(canonical_prefix(&out))
+        {
+            let shown = display_relative(&self.l.cwd, &out);
+            self.bad(
+                "out",
+                format!(
+                    "out dir {shown} contains the source root; pick an out dir beside or inside it"
+                ),
+            );
+        }
+        out
+    }
+
+    fn base(&mut self) -> String {
+        let mut base = self.s.base.clone().unwrap_or_else(|| self.d.base.clone());
         if base.is_empty() || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            bad(
+            self.bad(
                 "base",
                 format!("`{base}` is not a URL prefix such as `/assets/`"),
             );
@@ -635,102 +638,125 @@ impl Options {
         if !base.ends_with('/') {
             base.push('/');
         }
+        base
+    }
 
-        let include_globs = s.include.clone().unwrap_or_else(|| vec!["**".to_string()]);
+    /// The include globs as written, and both sets compiled.
+    fn globs(&mut self) -> (Vec<String>, Option<GlobSet>, Option<GlobSet>) {
+        let include_globs = self
+            .s
+            .include
+            .clone()
+            .unwrap_or_else(|| self.d.include.clone());
         let include = build_globs(&include_globs)
-            .map_err(|m| bad("include", m))
+            .map_err(|m| self.bad("include", m))
             .ok();
-        let exclude = build_globs(s.exclude.as_deref().unwrap_or(&[]))
-            .map_err(|m| bad("exclude", m))
+        let exclude_globs = self
+            .s
+            .exclude
+            .clone()
+            .unwrap_or_else(|| self.d.exclude.clone());
+        let exclude = build_globs(&exclude_globs)
+            .map_err(|m| self.bad("exclude", m))
             .ok();
+        (include_globs, include, exclude)
+    }
 
-        let query = s
+    /// The browserslist query and the browsers it names.
+    fn targets(&mut self) -> (String, Option<Targets>) {
+        let query = self
+            .s
             .targets
             .clone()
-            .unwrap_or_else(|| DEFAULT_TARGETS.to_string());
+            .unwrap_or_else(|| self.d.targets.clone());
         let targets = match Browsers::from_browserslist([query.as_str()]) {
             Ok(Some(browsers)) => Some(Targets { browsers }),
             Ok(None) => {
-                bad(
+                self.bad(
                     "targets",
                     format!("browserslist query `{query}` matches no browsers"),
                 );
                 None
             }
             Err(e) => {
-                bad(
+                self.bad(
                     "targets",
                     format!("invalid browserslist query `{query}`: {e}"),
                 );
                 None
             }
         };
+        (query, targets)
+    }
 
-        let names = NamePattern::parse(s.names.as_deref().unwrap_or(DEFAULT_NAMES))
-            .map_err(|m| bad("names", m))
-            .ok();
+    fn names(&mut self) -> Option<NamePattern> {
+        NamePattern::parse(self.s.names.as_deref().unwrap_or(&self.d.names))
+            .map_err(|m| self.bad("names", m))
+            .ok()
+    }
 
-        let hash_length = s.hash_length.unwrap_or(DEFAULT_HASH_LENGTH);
+    fn hash_length(&mut self) -> usize {
+        let hash_length = self.s.hash_length.unwrap_or(self.d.hash_length);
         if !(MIN_HASH_LENGTH..=64).contains(&hash_length) {
-            bad(
+            self.bad(
                 "hash-length",
                 format!("{hash_length} is out of range: use {MIN_HASH_LENGTH} to 64 hex digits"),
             );
         }
+        hash_length
+    }
 
-        let manifest = s
+    fn manifest(&mut self) -> String {
+        let manifest = self
+            .s
             .manifest
             .clone()
-            .unwrap_or_else(|| DEFAULT_MANIFEST.to_string());
+            .unwrap_or_else(|| self.d.manifest.clone());
         if !is_clean_relative(&manifest)
             || manifest.split('/').any(|seg| seg.starts_with(".prebake"))
         {
-            bad(
+            self.bad(
                 "manifest",
                 format!("`{manifest}` must be a relative path inside the out dir"),
             );
         }
+        manifest
+    }
 
-        let sri = match s.sri.as_deref() {
-            None => Some(Sri::Sha384),
-            Some(v) => Sri::parse(v).or_else(|| {
-                bad(
-                    "sri",
-                    format!("unknown algorithm `{v}` (expected sha256, sha384 or sha512)"),
-                );
-                None
-            }),
-        };
-
-        let jsx = match s.jsx.as_deref().unwrap_or("automatic") {
-            "automatic" => {
-                let src = s
+    /// The JSX runtime with its import source, or factory and fragment.
+    fn jsx(&mut self) -> Option<Jsx> {
+        match self.choice("jsx", self.s.jsx, self.d.jsx)? {
+            JsxRuntime::Automatic => {
+                let src = self
+                    .s
                     .jsx_import_source
                     .clone()
-                    .unwrap_or_else(|| "react".to_string());
+                    .unwrap_or_else(|| self.d.jsx_import_source.clone());
                 if src.is_empty()
                     || src
                         .chars()
                         .any(|c| c.is_whitespace() || c == '"' || c == '\'')
                 {
-                    bad(
+                    self.bad(
                         "jsx-import-source",
                         format!("`{src}` is not a module specifier"),
                     );
                 }
                 Some(Jsx::Automatic { import_source: src })
             }
-            "classic" => {
-                let factory = s
+            JsxRuntime::Classic => {
+                let factory = self
+                    .s
                     .jsx_factory
                     .clone()
-                    .unwrap_or_else(|| "React.createElement".into());
-                let fragment = s
+                    .unwrap_or_else(|| self.d.jsx_factory.clone());
+                let fragment = self
+                    .s
                     .jsx_fragment
                     .clone()
-                    .unwrap_or_else(|| "React.Fragment".into());
+                    .unwrap_or_else(|| self.d.jsx_fragment.clone());
                 if !is_member_expr(&factory) {
-                    bad(
+                    self.bad(
                         "jsx-factory",
                         format!(
                             "`{factory}` must be an identifier or a dotted name like `React.createElement`"
@@ -738,7 +764,7 @@ impl Options {
                     );
                 }
                 if !is_member_expr(&fragment) {
-                    bad(
+                    self.bad(
                         "jsx-fragment",
                         format!(
                             "`{fragment}` must be an identifier or a dotted name like `React.Fragment`"
@@ -747,119 +773,92 @@ impl Options {
                 }
                 Some(Jsx::Classic { factory, fragment })
             }
-            other => {
-                bad(
-                    "jsx",
-                    format!("unknown JSX runtime `{other}` (expected automatic or classic)"),
-                );
-                None
-            }
-        };
+        }
+    }
 
-        let decorators = match s.decorators.as_deref().unwrap_or("standard") {
-            "standard" => Some(Decorators::Standard),
-            "legacy" => Some(Decorators::Legacy),
-            other => {
-                bad(
-                    "decorators",
-                    format!("unknown decorators `{other}` (expected standard or legacy)"),
-                );
-                None
-            }
+    /// The dev profile makes linked maps the default and turns the file's
+    /// `none` into linked ones, but keeps its hidden or inline maps; a
+    /// flag always wins.
+    fn sourcemap(&mut self) -> Option<SourceMaps> {
+        let value = match (self.flags().sourcemap, self.s.sourcemap) {
+            (None, Some(SourceMaps::None)) if self.dev => None,
+            (_, value) => value,
         };
+        let default = if self.dev {
+            SourceMaps::Linked
+        } else {
+            self.d.sourcemap
+        };
+        self.choice("sourcemap", value, default)
+    }
 
-        let urls = match s.urls.as_deref().unwrap_or("relative") {
-            "relative" => Some(UrlStyle::Relative),
-            "base" => Some(UrlStyle::Base),
-            other => {
-                bad(
-                    "urls",
-                    format!("unknown URL style `{other}` (expected relative or base)"),
-                );
-                None
-            }
-        };
+    /// The dev profile does not minify unless a flag says so.
+    fn minify(&self) -> bool {
+        if self.dev {
+            self.flags().minify.unwrap_or(false)
+        } else {
+            self.s.minify.unwrap_or(self.d.minify)
+        }
+    }
 
-        let dev = self.profile == Profile::Dev;
-        let sourcemap_default = if dev { "linked" } else { "none" };
-        // The dev profile keeps a file's hidden or inline maps, and turns
-        // `none` into linked ones; a flag always wins.
-        let sourcemap_setting = match (&flags.sourcemap, s.sourcemap.as_deref()) {
-            (None, Some("none")) if dev => None,
-            _ => s.sourcemap.as_deref(),
-        };
-        let sourcemap = match sourcemap_setting.unwrap_or(sourcemap_default) {
-            "none" => Some(SourceMaps::None),
-            "linked" => Some(SourceMaps::Linked),
-            "hidden" => Some(SourceMaps::Hidden),
-            "inline" => Some(SourceMaps::Inline),
-            other => {
-                bad(
-                    "sourcemap",
-                    format!(
-                        "unknown source map mode `{other}` (expected none, linked, hidden or inline)"
-                    ),
-                );
-                None
-            }
-        };
-
-        let format = match s.format.as_deref().unwrap_or("esm") {
-            "esm" => BundleFormat::Esm,
-            "iife" => BundleFormat::Iife,
-            other => {
-                bad(
-                    "format",
-                    format!("unknown bundle format `{other}` (expected esm or iife)"),
-                );
-                BundleFormat::Esm
-            }
-        };
-        if let Some(g) = &s.global_name
-            && !is_js_identifier(g)
+    fn global_name(&mut self) {
+        if let Some(g) = self.s.global_name.clone()
+            && !is_js_identifier(&g)
         {
-            bad(
+            self.bad(
                 "global-name",
                 format!("`{g}` is not a JavaScript identifier"),
             );
         }
-        // Entries are logical names: relative to the root, with `/`.
-        let entries: Vec<String> = s
+    }
+
+    /// Entries are logical names: relative to the root, with `/`.
+    fn entries(&mut self) -> Vec<String> {
+        let entries = self
+            .s
             .entries
             .clone()
-            .unwrap_or_default()
+            .unwrap_or_else(|| self.d.entries.clone());
+        entries
             .into_iter()
             .map(|e| {
                 let e = e.replace('\\', "/");
                 let e = e.trim_start_matches("./").to_string();
                 if e.starts_with('/') || e.split('/').any(|c| c == "..") {
-                    bad(
+                    self.bad(
                         "entries",
                         format!("entry `{e}` must be a path inside the root"),
                     );
                 }
                 e
             })
-            .collect();
-        let mut define: BTreeMap<String, String> = BTreeMap::new();
-        let node_env = match self.profile {
+            .collect()
+    }
+
+    /// The profile's `process.env.NODE_ENV`, then the settings' defines.
+    fn define(&mut self) -> BTreeMap<String, String> {
+        let mut define = BTreeMap::new();
+        let node_env = match self.opts.profile {
             Profile::Release => "\"production\"",
             Profile::Dev => "\"development\"",
         };
         define.insert("process.env.NODE_ENV".into(), node_env.into());
-        for (k, v) in s.define.clone().unwrap_or_default() {
+        for (k, v) in self.s.define.clone().unwrap_or_default() {
             if k.is_empty() || !k.split('.').all(is_js_identifier) {
-                bad(
+                self.bad(
                     "define",
                     format!("`{k}` is not a dotted global name (like process.env.API_URL)"),
                 );
             }
             define.insert(k, v);
         }
+        define
+    }
 
-        let threads = match self.threads {
+    fn threads(&mut self) -> usize {
+        match self.opts.threads {
             Some(0) => {
-                errors.borrow_mut().push(Diagnostic::error(
+                self.errors.push(Diagnostic::error(
                     "CONFIG_VALUE",
                     Category::Config,
                     "--threads: must be at least 1",
@@ -868,358 +867,30 @@ impl Options {
             }
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        };
-
-        let (
-            Some(sourcemap),
-            Some(decorators),
-            Some(urls),
-            Some(root),
-            Some(include),
-            Some(exclude),
-            Some(targets),
-            Some(names),
-            Some(sri),
-            Some(jsx),
-        ) = (
-            sourcemap, decorators, urls, root, include, exclude, targets, names, sri, jsx,
-        )
-        else {
-            return Err(errors.into_inner());
-        };
-        let errors = errors.into_inner();
-        if !errors.is_empty() {
-            return Err(errors);
         }
-        // Keys that the chosen JSX runtime ignores: say so rather than
-        // silently doing nothing.
-        let ignored: &[&str] = match jsx {
-            Jsx::Automatic { .. } => &["jsx-factory", "jsx-fragment"],
-            Jsx::Classic { .. } => &["jsx-import-source"],
+    }
+
+    /// Keys that the chosen JSX runtime ignores: say so rather than
+    /// silently doing nothing.
+    fn ignored(&self, jsx: &Jsx) -> Vec<Diagnostic> {
+        let (ignored, runtime): (&[&str], &str) = match jsx {
+            Jsx::Automatic { .. } => (&["jsx-factory", "jsx-fragment"], "automatic"),
+            Jsx::Classic { .. } => (&["jsx-import-source"], "classic"),
         };
-        let warnings = ignored
+        ignored
             .iter()
-            .filter(|k| flag_set(flags, k) || flag_set(&file_settings, k))
+            .filter(|k| self.flags().is_set(k) || self.l.file_settings.is_set(k))
             .map(|k| {
                 Diagnostic::warning(
                     "CONFIG_IGNORED",
                     Category::Config,
                     format!(
-                        "{}: has no effect with the {} JSX runtime",
-                        origin(k),
-                        if matches!(jsx, Jsx::Automatic { .. }) {
-                            "automatic"
-                        } else {
-                            "classic"
-                        }
+                        "{}: has no effect with the {runtime} JSX runtime",
+                        self.origin(k)
                     ),
                 )
             })
-            .collect();
-        Ok(Config {
-            root,
-            out,
-            config_file: config_path,
-            cwd,
-            base,
-            include,
-            include_globs,
-            exclude,
-            targets,
-            targets_query: query,
-            minify: if dev {
-                flags.minify.unwrap_or(false)
-            } else {
-                s.minify.unwrap_or(true)
-            },
-            names,
-            hash_length,
-            manifest,
-            sri,
-            jsx_user: JsxUser {
-                classic: s.jsx.as_deref().map(|j| j == "classic"),
-                import_source: s.jsx_import_source.clone(),
-                factory: s.jsx_factory.clone(),
-                fragment: s.jsx_fragment.clone(),
-            },
-            jsx,
-            css_error_recovery: s.css_error_recovery.unwrap_or(false),
-            decorators,
-            decorators_user: s.decorators.is_some(),
-            strict: s.strict.unwrap_or(false),
-            urls,
-            sourcemap,
-            sources_content: s.sources_content.unwrap_or(true),
-            entries,
-            format,
-            global_name: s.global_name.clone(),
-            define,
-            threads,
-            source_date_epoch: self.source_date_epoch,
-            durable: !dev,
-            warnings,
-        })
-    }
-}
-
-fn flag_set(s: &Settings, key: &str) -> bool {
-    match key {
-        "root" => s.root.is_some(),
-        "out" => s.out.is_some(),
-        "base" => s.base.is_some(),
-        "include" => s.include.is_some(),
-        "exclude" => s.exclude.is_some(),
-        "targets" => s.targets.is_some(),
-        "minify" => s.minify.is_some(),
-        "names" => s.names.is_some(),
-        "hash-length" => s.hash_length.is_some(),
-        "manifest" => s.manifest.is_some(),
-        "sri" => s.sri.is_some(),
-        "jsx" => s.jsx.is_some(),
-        "jsx-import-source" => s.jsx_import_source.is_some(),
-        "jsx-factory" => s.jsx_factory.is_some(),
-        "jsx-fragment" => s.jsx_fragment.is_some(),
-        "css-error-recovery" => s.css_error_recovery.is_some(),
-        "decorators" => s.decorators.is_some(),
-        "strict" => s.strict.is_some(),
-        "urls" => s.urls.is_some(),
-        "sourcemap" => s.sourcemap.is_some(),
-        "sources-content" => s.sources_content.is_some(),
-        "entries" => s.entries.is_some(),
-        "format" => s.format.is_some(),
-        "global-name" => s.global_name.is_some(),
-        "define" => s.define.is_some(),
-        _ => false,
-    }
-}
-
-fn merge(flags: &Settings, file: &Settings) -> Settings {
-    #[allow(clippy::ref_option)] // called with the fields as they are
-    fn or<T: Clone>(a: &Option<T>, b: &Option<T>) -> Option<T> {
-        a.clone().or_else(|| b.clone())
-    }
-    Settings {
-        root: None,
-        out: None,
-        base: or(&flags.base, &file.base),
-        include: or(&flags.include, &file.include),
-        exclude: or(&flags.exclude, &file.exclude),
-        targets: or(&flags.targets, &file.targets),
-        minify: or(&flags.minify, &file.minify),
-        names: or(&flags.names, &file.names),
-        hash_length: or(&flags.hash_length, &file.hash_length),
-        manifest: or(&flags.manifest, &file.manifest),
-        sri: or(&flags.sri, &file.sri),
-        jsx: or(&flags.jsx, &file.jsx),
-        jsx_import_source: or(&flags.jsx_import_source, &file.jsx_import_source),
-        jsx_factory: or(&flags.jsx_factory, &file.jsx_factory),
-        jsx_fragment: or(&flags.jsx_fragment, &file.jsx_fragment),
-        css_error_recovery: or(&flags.css_error_recovery, &file.css_error_recovery),
-        decorators: or(&flags.decorators, &file.decorators),
-        strict: or(&flags.strict, &file.strict),
-        urls: or(&flags.urls, &file.urls),
-        sourcemap: or(&flags.sourcemap, &file.sourcemap),
-        sources_content: or(&flags.sources_content, &file.sources_content),
-        entries: or(&flags.entries, &file.entries),
-        format: or(&flags.format, &file.format),
-        global_name: or(&flags.global_name, &file.global_name),
-        // Flags add to (and override) the file's defines.
-        define: match (&flags.define, &file.define) {
-            (None, None) => None,
-            (a, b) => {
-                let mut m = b.clone().unwrap_or_default();
-                m.extend(a.clone().unwrap_or_default());
-                Some(m)
-            }
-        },
-    }
-}
-
-/// Parses `prebake.toml`. Unknown keys and values of the wrong type are
-/// errors that name the key, with a code frame in the file.
-pub fn parse_config(text: &str, shown: &str) -> Result<Settings, Vec<Diagnostic>> {
-    parse_config_spanned(text, shown).map(|(s, _)| s)
-}
-
-/// [`parse_config`], also returning where each value stands.
-fn parse_config_spanned(text: &str, shown: &str) -> Result<(Settings, Spans), Vec<Diagnostic>> {
-    let source: Arc<str> = Arc::from(text);
-    let table: BTreeMap<String, toml::Spanned<toml::Value>> =
-        toml::from_str(text).map_err(|e| {
-            let mut d = Diagnostic::error(
-                "CONFIG_SYNTAX",
-                Category::Config,
-                format!("{shown}: {}", e.message()),
-            )
-            .with_file(shown);
-            if let Some(span) = e.span() {
-                d = d.with_label(Label::new(shown, source.clone(), span));
-            }
-            vec![d]
-        })?;
-
-    let mut s = Settings::default();
-    let mut errors = Vec::new();
-    for (key, value) in &table {
-        let span = value.span();
-        let v = value.get_ref();
-        let fail = |expected: &str| {
-            Diagnostic::error(
-                "CONFIG_VALUE",
-                Category::Config,
-                format!(
-                    "{shown}: key `{key}` must be {expected}, found {}",
-                    v.type_str()
-                ),
-            )
-            .with_label(Label::new(shown, source.clone(), span.clone()))
-        };
-        let string = || {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| fail("a string"))
-        };
-        let boolean = || v.as_bool().ok_or_else(|| fail("true or false"));
-        let strings = || -> Result<Vec<String>, Diagnostic> {
-            match v {
-                toml::Value::String(s) => Ok(vec![s.clone()]),
-                toml::Value::Array(a) => a
-                    .iter()
-                    .map(|x| {
-                        x.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| fail("an array of strings"))
-                    })
-                    .collect(),
-                _ => Err(fail("a string or an array of strings")),
-            }
-        };
-        let result: Result<(), Diagnostic> = (|| {
-            match key.as_str() {
-                "root" => s.root = Some(PathBuf::from(string()?)),
-                "out" => s.out = Some(PathBuf::from(string()?)),
-                "base" => s.base = Some(string()?),
-                "include" => s.include = Some(strings()?),
-                "exclude" => s.exclude = Some(strings()?),
-                "targets" => {
-                    s.targets = Some(match v {
-                        toml::Value::Array(_) => strings()?.join(", "),
-                        _ => string()?,
-                    });
-                }
-                "minify" => s.minify = Some(boolean()?),
-                "names" => s.names = Some(string()?),
-                "hash-length" => {
-                    let n = v
-                        .as_integer()
-                        .and_then(|n| usize::try_from(n).ok())
-                        .ok_or_else(|| fail("a positive integer"))?;
-                    s.hash_length = Some(n);
-                }
-                "manifest" => s.manifest = Some(string()?),
-                "sri" => s.sri = Some(string()?),
-                "jsx" => s.jsx = Some(string()?),
-                "jsx-import-source" => s.jsx_import_source = Some(string()?),
-                "jsx-factory" => s.jsx_factory = Some(string()?),
-                "jsx-fragment" => s.jsx_fragment = Some(string()?),
-                "css-error-recovery" => s.css_error_recovery = Some(boolean()?),
-                "decorators" => s.decorators = Some(string()?),
-                "strict" => s.strict = Some(boolean()?),
-                "urls" => s.urls = Some(string()?),
-                "sourcemap" => s.sourcemap = Some(string()?),
-                "sources-content" => s.sources_content = Some(boolean()?),
-                "entries" => s.entries = Some(strings()?),
-                "format" => s.format = Some(string()?),
-                "global-name" => s.global_name = Some(string()?),
-                "define" => {
-                    let table = v.as_table().ok_or_else(|| fail("a table of strings"))?;
-                    let mut define = BTreeMap::new();
-                    for (name, value) in table {
-                        let value = value.as_str().ok_or_else(|| fail("a table of strings"))?;
-                        define.insert(name.clone(), value.to_string());
-                    }
-                    s.define = Some(define);
-                }
-                _ => {
-                    let mut d = Diagnostic::error(
-                        "CONFIG_UNKNOWN_KEY",
-                        Category::Config,
-                        format!("{shown}: unknown key `{key}`"),
-                    )
-                    .with_label(key_label(shown, &source, key, span.clone()))
-                    .with_note(format!("known keys: {}", KEYS.join(", ")));
-                    if let Some(similar) = KEYS.iter().find(|k| similar(k, key)) {
-                        d = d.with_help(format!("did you mean `{similar}`?"));
-                    }
-                    return Err(d);
-                }
-            }
-            Ok(())
-        })();
-        if let Err(d) = result {
-            errors.push(d);
-        }
-    }
-    if errors.is_empty() {
-        let spans = Spans {
-            shown: shown.to_string(),
-            text: source,
-            values: table.iter().map(|(k, v)| (k.clone(), v.span())).collect(),
-        };
-        Ok((s, spans))
-    } else {
-        Err(errors)
-    }
-}
-
-/// Points at the key itself when it can be found on the value's line.
-fn key_label(
-    shown: &str,
-    source: &Arc<str>,
-    key: &str,
-    value_span: std::ops::Range<usize>,
-) -> Label {
-    let line_start = source[..value_span.start.min(source.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = &source[line_start..value_span.start.min(source.len())];
-    match line.find(key) {
-        Some(i) => Label::new(
-            shown,
-            source.clone(),
-            line_start + i..line_start + i + key.len(),
-        ),
-        None => Label::new(shown, source.clone(), value_span),
-    }
-}
-
-fn similar(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.replace('_', "-").to_ascii_lowercase();
-    let (a, b) = (norm(a), norm(b));
-    if a == b {
-        return true;
-    }
-    // One edit apart.
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
-    if long.len() - short.len() > 1 {
-        return false;
-    }
-    let prefix = short
-        .iter()
-        .zip(long.iter())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let suffix_short = &short[prefix..];
-    let suffix_long = &long[prefix + 1..];
-    if short.len() == long.len() {
-        suffix_short.get(1..) == Some(suffix_long)
-    } else {
-        suffix_short == suffix_long
+            .collect()
     }
 }
 
@@ -1312,7 +983,7 @@ mod tests {
 
     #[test]
     fn pattern_renders_and_collapses_empty_dir() {
-        let p = NamePattern::parse(DEFAULT_NAMES).unwrap();
+        let p = NamePattern::parse(&Defaults::default().names).unwrap();
         assert_eq!(p.render("", "app", "abc", ".js"), "app-abc.js");
         assert_eq!(
             p.render("css/x", "site", "abc", ".css"),
@@ -1328,34 +999,5 @@ mod tests {
         assert!(NamePattern::parse("../[name]-[hash]").is_err());
         assert!(NamePattern::parse("[hash]/[name][ext]").is_err());
         assert!(NamePattern::parse("[dir]/[hash]-[name][ext]").is_ok());
-    }
-
-    #[test]
-    fn unknown_key_names_key_and_file() {
-        let errs = parse_config("root = \"a\"\nminfy = true\n", "prebake.toml").unwrap_err();
-        assert_eq!(errs.len(), 1);
-        let d = &errs[0];
-        assert_eq!(d.code, "CONFIG_UNKNOWN_KEY");
-        assert!(
-            d.message.contains("`minfy`") && d.message.contains("prebake.toml"),
-            "{}",
-            d.message
-        );
-        assert_eq!(d.location(), Some((2, 1)));
-        assert_eq!(d.help.as_deref(), Some("did you mean `minify`?"));
-    }
-
-    #[test]
-    fn bad_value_names_key() {
-        let errs = parse_config("minify = \"yes\"\n", "p.toml").unwrap_err();
-        assert!(errs[0].message.contains("`minify`"), "{}", errs[0].message);
-        assert_eq!(errs[0].location(), Some((1, 10)));
-    }
-
-    #[test]
-    fn similar_keys() {
-        assert!(similar("minify", "minfy"));
-        assert!(similar("hash-length", "hash_length"));
-        assert!(!similar("root", "base"));
     }
 }
