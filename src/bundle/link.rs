@@ -18,9 +18,12 @@
 //! ESM output) reaches a set of modules; modules reached by the same set of
 //! entry points form one chunk, so a module shared by several entries lands
 //! in a chunk they import.
+//!
+//! [`link`] runs the phases in order, each a function of this module in
+//! esbuild's manner (`scan_imports_and_exports`, `compute_chunks`, …);
+//! those after the scan read a `Graph` and share the `Symbols` table.
 
 #![allow(clippy::many_single_char_names)] // m, t, s, e: module, target, symbol, entry throughout
-#![allow(clippy::similar_names)] // uses/used, sym/syms are what they say
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -422,7 +425,26 @@ fn js(m: &ModuleData) -> Option<&super::module::Js> {
     }
 }
 
-impl Linker<'_> {
+impl<'a> Linker<'a> {
+    fn new(modules: &'a [ModuleData]) -> Linker<'a> {
+        Linker {
+            modules,
+            diagnostics: Vec::new(),
+            import_index: modules
+                .iter()
+                .map(|m| {
+                    js(m).map_or_else(HashMap::new, |j| {
+                        j.imports
+                            .iter()
+                            .enumerate()
+                            .map(|(i, imp)| (imp.local.clone(), i))
+                            .collect()
+                    })
+                })
+                .collect(),
+        }
+    }
+
     fn target(&self, m: ModuleId, record: usize) -> Option<&Target> {
         self.modules[m].records.get(record).map(|r| &r.target)
     }
@@ -555,71 +577,249 @@ impl Linker<'_> {
     }
 }
 
-/// Symbol table under construction.
+/// The chunk-level names of the build, as the phases declare them.
 #[derive(Default)]
 struct Symbols {
+    /// Each symbol's base name (before it is made unique) and how often
+    /// the build reads it (for short names).
     base: Vec<String>,
     count: Vec<u32>,
+    /// The module whose code declares each symbol.
+    owner: HashMap<SymId, ModuleId>,
+    /// The top-level bindings of unwrapped and `__esm` modules.
+    top: HashMap<(ModuleId, Id), SymId>,
+    /// `x_exports`: namespace objects the emitter builds.
+    ns: HashMap<ModuleId, SymId>,
+    /// `require_x` or `init_x`: a wrapped module's closure.
+    wrap: HashMap<ModuleId, SymId>,
+    /// `import_x` of (importer, `CommonJS` module), through `__toESM`.
+    import_vars: HashMap<(ModuleId, ModuleId), SymId>,
+    /// `module.exports` itself, for namespace imports of files compiled
+    /// without `esModuleInterop`; by (importer, `CommonJS` module).
+    raw_vars: HashMap<(ModuleId, ModuleId), SymId>,
 }
 
 impl Symbols {
-    fn add(&mut self, base: &str, count: u32) -> SymId {
+    /// A new symbol, declared by module `owner`.
+    fn add(&mut self, base: &str, count: u32, owner: ModuleId) -> SymId {
         self.base.push(base.to_string());
         self.count.push(count);
-        self.base.len() - 1
+        let s = self.base.len() - 1;
+        self.owner.insert(s, owner);
+        s
+    }
+}
+
+/// Entry points, and the ways other than static imports modules are
+/// reached.
+struct Roots {
+    /// Declared entries, then `import()` targets (ESM) and workers, as
+    /// found.
+    entry_points: Vec<ModuleId>,
+    /// `import()` targets of an IIFE build: run lazily inside its script.
+    lazy: BTreeSet<ModuleId>,
+    /// `import()` targets of an ESM build: entry points of their own.
+    dynamic_targets: BTreeSet<ModuleId>,
+    /// `require()` targets.
+    required: BTreeSet<ModuleId>,
+}
+
+/// What the scan of imports and exports found.
+struct Scan {
+    /// The modules the build includes.
+    needed: Vec<bool>,
+    /// What an import resolves to, per (module, import index).
+    resolved: HashMap<(ModuleId, usize), Res>,
+    /// Per entry point: the names it exports, with what they resolve to.
+    entry_exports: Vec<Vec<(Atom, Res)>>,
+    /// Modules whose namespace is reached as a value (not only as
+    /// `ns.prop`).
+    as_object: BTreeSet<ModuleId>,
+}
+
+/// The graph and what the first phases found in it: what every phase
+/// after the scan reads.
+struct Graph<'a> {
+    l: Linker<'a>,
+    modules: &'a [ModuleData],
+    format: OutFormat,
+    runtime: ModuleId,
+    entry_points: Vec<ModuleId>,
+    dynamic_targets: BTreeSet<ModuleId>,
+    /// Per module: `Some(true)` run in a `__commonJS` closure,
+    /// `Some(false)` in an `__esm` one, `None` in order with the chunk.
+    wrap: Vec<Option<bool>>,
+    needed: Vec<bool>,
+    resolved: HashMap<(ModuleId, usize), Res>,
+}
+
+/// Evaluation order and reach: a DFS over static edges from each entry
+/// point.
+struct Order {
+    /// Per module: the entry points that reach it, a bit per entry point.
+    reach: Vec<Vec<u64>>,
+    /// Per module: its place in evaluation order (`usize::MAX`: never
+    /// reached).
+    index: Vec<usize>,
+}
+
+/// The chunks and which chunk holds each module.
+struct Chunking {
+    chunks: Vec<ChunkPlan>,
+    /// Per module: its chunk (`usize::MAX`: none, an IIFE build's modules
+    /// and those no entry point reaches).
+    chunk_of: Vec<usize>,
+    /// The included modules that some entry point reaches, in evaluation
+    /// order with the runtime first.
+    members: Vec<ModuleId>,
+}
+
+impl Chunking {
+    /// Symbol `s`, declared in chunk `owner`, is read in chunk `user`:
+    /// one imports it from the other when they differ.
+    fn share(&mut self, user: usize, owner: usize, s: SymId) {
+        if user != usize::MAX && owner != usize::MAX && user != owner {
+            self.chunks[user]
+                .imports
+                .entry(owner)
+                .or_default()
+                .insert(s);
+            self.chunks[owner].exports.insert(s);
+        }
     }
 }
 
 /// Links the graph. `entries` are the declared entry modules, in order.
+///
+/// The phases, each a function of this module:
+/// 1. `find_entry_points`: declared entries, `import()` targets (ESM),
+///    workers;
+/// 2. `compute_wrapping`: which modules run in a closure
+///    (`check_top_level_await` where that cannot work);
+/// 3. `scan_imports_and_exports`: which modules are included (tree
+///    shaking at module level) and what every import resolves to;
+/// 4. `namespace_call_warnings`, `namespaces_to_build`;
+/// 5. `declare_symbols` (and `find_helpers`): the chunk-level names;
+/// 6. `plan_modules`: what each module's imports, calls and preludes
+///    become;
+/// 7. `compute_evaluation_order`, `place_runtime`, `compute_chunks`;
+/// 8. `share_symbols`, `order_chunk_dependencies`, `plan_entry_exports`:
+///    keep sets and what chunks import from each other;
+/// 9. `assign_names`: final names, unique across the build.
 pub fn link(
     modules: &[ModuleData],
     entries: &[ModuleId],
     opts: &LinkOptions,
 ) -> Result<Linked, Vec<Diagnostic>> {
-    let n = modules.len();
-    let mut l = Linker {
+    let mut l = Linker::new(modules);
+    // Entry points, and modules reached by `require()` and `import()`.
+    let roots = find_entry_points(modules, entries, opts.format);
+    // Which modules are wrapped; top-level await where it cannot run.
+    let wrap = compute_wrapping(modules, &roots);
+    check_top_level_await(&mut l, &wrap, opts.format);
+    // Inclusion (tree shaking at module level) and uses.
+    let scan = scan_imports_and_exports(&mut l, &roots.entry_points, opts.runtime);
+    // `ns()` of a namespace import: warned about, the build goes on.
+    let warnings = namespace_call_warnings(&l, &scan.needed, &scan.resolved);
+    // Namespace objects the emitter must build.
+    let materialize = namespaces_to_build(&l, &roots, &scan.needed, scan.as_object, opts.format);
+    if !l.diagnostics.is_empty() {
+        return Err(l.diagnostics);
+    }
+    let g = Graph {
+        l,
         modules,
-        diagnostics: Vec::new(),
-        import_index: modules
-            .iter()
-            .map(|m| {
-                js(m).map_or_else(HashMap::new, |j| {
-                    j.imports
-                        .iter()
-                        .enumerate()
-                        .map(|(i, imp)| (imp.local.clone(), i))
-                        .collect()
-                })
-            })
-            .collect(),
+        format: opts.format,
+        runtime: opts.runtime,
+        entry_points: roots.entry_points,
+        dynamic_targets: roots.dynamic_targets,
+        wrap,
+        needed: scan.needed,
+        resolved: scan.resolved,
     };
 
-    // Entry points: declared entries, then `import()` targets (ESM).
-    let mut entry_points: Vec<ModuleId> = Vec::new();
+    // Symbols: each included module's chunk-level names, the runtime's
+    // first, and the runtime's helpers among them.
+    let (mut syms, mut plans) = declare_symbols(&g, &materialize);
+    let helpers = find_helpers(&g, &syms);
+    // Stylesheets and assets of each entry point (an IIFE's lazy modules
+    // are in its script, so their CSS is in its stylesheet).
+    let entry_styles: Vec<(Vec<ModuleId>, BTreeSet<ModuleId>)> = g
+        .entry_points
+        .iter()
+        .map(|&entry| styles_of(modules, &g.needed, entry, g.format == OutFormat::Iife))
+        .collect();
+    // Per-module plans: imports, calls, preludes.
+    plan_modules(&g, &entry_styles, &mut syms, &mut plans);
+
+    // Evaluation order and chunk membership; the runtime goes with its
+    // users.
+    let mut order = compute_evaluation_order(modules, &g.entry_points);
+    let runtime_users = place_runtime(&g, &plans, &helpers, &mut order);
+    // Chunks: one per entry point, plus one per other reach set.
+    let mut chunking = compute_chunks(&g, &order);
+    // Keep sets and cross-chunk imports.
+    share_symbols(
+        &g,
+        &syms,
+        &helpers,
+        &runtime_users,
+        &mut plans,
+        &mut chunking,
+    );
+    // Static chunk dependencies without names still order evaluation.
+    order_chunk_dependencies(&g, &mut chunking);
+    // Entry exports.
+    plan_entry_exports(&g, scan.entry_exports, &syms, &mut plans, &mut chunking);
+    for (e, (css, assets)) in entry_styles.into_iter().enumerate() {
+        chunking.chunks[e].css = css;
+        chunking.chunks[e].assets = assets;
+    }
+
+    // Final names.
+    let names = assign_names(modules, &g.needed, &syms, opts.minify);
+    Ok(Linked {
+        entry_points: g.entry_points,
+        plans,
+        chunks: chunking.chunks,
+        names,
+        helpers,
+        warnings,
+    })
+}
+
+/// Entry points: declared entries, then `import()` targets (ESM) and
+/// workers, in the order found; and the modules `require()`d and lazily
+/// imported.
+fn find_entry_points(modules: &[ModuleData], entries: &[ModuleId], format: OutFormat) -> Roots {
+    let mut roots = Roots {
+        entry_points: Vec::new(),
+        lazy: BTreeSet::new(),
+        dynamic_targets: BTreeSet::new(),
+        required: BTreeSet::new(),
+    };
+    let entry_points = &mut roots.entry_points;
     for &e in entries {
         if !entry_points.contains(&e) {
             entry_points.push(e);
         }
     }
-    let mut lazy: BTreeSet<ModuleId> = BTreeSet::new();
-    let mut dynamic_targets: BTreeSet<ModuleId> = BTreeSet::new();
-    let mut required: BTreeSet<ModuleId> = BTreeSet::new();
     for m in modules {
         for r in &m.records {
             if let Target::Module(t) = r.target {
                 match r.kind {
                     RecordKind::Dynamic if js(&modules[t]).is_some() => {
-                        if opts.format == OutFormat::Esm {
+                        if format == OutFormat::Esm {
                             if !entry_points.contains(&t) {
                                 entry_points.push(t);
                             }
-                            dynamic_targets.insert(t);
+                            roots.dynamic_targets.insert(t);
                         } else {
-                            lazy.insert(t);
+                            roots.lazy.insert(t);
                         }
                     }
                     RecordKind::Require => {
-                        required.insert(t);
+                        roots.required.insert(t);
                     }
                     // `new Worker(new URL('./worker.js', import.meta.url))`:
                     // a script of its own.
@@ -631,9 +831,15 @@ pub fn link(
             }
         }
     }
+    roots
+}
 
-    // Wrapping.
-    let mut wrap: Vec<Option<bool>> = vec![None; n]; // Some(true) = cjs, Some(false) = esm
+/// How each module is wrapped (see [`Graph::wrap`]): `CommonJS` modules
+/// in `__commonJS`; ES modules that are `require`d or lazily imported in
+/// `__esm`, and with them what they import.
+fn compute_wrapping(modules: &[ModuleData], roots: &Roots) -> Vec<Option<bool>> {
+    let (lazy, required) = (&roots.lazy, &roots.required);
+    let mut wrap: Vec<Option<bool>> = vec![None; modules.len()]; // Some(true) = cjs, Some(false) = esm
     let mut queue: Vec<ModuleId> = Vec::new();
     for (i, m) in modules.iter().enumerate() {
         if let Some(j) = js(m) {
@@ -660,7 +866,13 @@ pub fn link(
             }
         }
     }
-    for (i, m) in modules.iter().enumerate() {
+    wrap
+}
+
+/// Top-level await in a module that runs in a closure, or anywhere in an
+/// IIFE bundle: an error.
+fn check_top_level_await(l: &mut Linker<'_>, wrap: &[Option<bool>], format: OutFormat) {
+    for (i, m) in l.modules.iter().enumerate() {
         if wrap[i] == Some(false)
             && let Some(j) = js(m)
             && j.has_tla
@@ -675,7 +887,7 @@ pub fn link(
                 .with_help("import it with `import` from an ES module, and use format = \"esm\""),
             );
         }
-        if opts.format == OutFormat::Iife
+        if format == OutFormat::Iife
             && let Some(j) = js(m)
             && j.has_tla
             && wrap[i].is_none()
@@ -694,26 +906,40 @@ pub fn link(
             );
         }
     }
+}
 
-    // Inclusion (tree shaking at module level) and uses.
-    let mut needed = vec![false; n];
-    let mut used: HashSet<(ModuleId, Id)> = HashSet::new();
-    let mut namespaces: BTreeSet<ModuleId> = BTreeSet::new();
-    let mut as_object: BTreeSet<ModuleId> = BTreeSet::new();
-    let mut work: Vec<ModuleId> = Vec::new();
-    let need = |m: ModuleId, needed: &mut Vec<bool>, work: &mut Vec<ModuleId>| {
-        if !needed[m] {
-            needed[m] = true;
-            work.push(m);
-        }
-    };
-    for &e in &entry_points {
-        need(e, &mut needed, &mut work);
+/// Marks `m` needed, and queues it for the scan the first time.
+fn need(m: ModuleId, needed: &mut [bool], work: &mut Vec<ModuleId>) {
+    if !needed[m] {
+        needed[m] = true;
+        work.push(m);
     }
-    need(opts.runtime, &mut needed, &mut work);
-    // What an import resolves to, per (module, import index).
-    let mut resolved: HashMap<(ModuleId, usize), Res> = HashMap::new();
-    let mut entry_exports: Vec<Vec<(Atom, Res)>> = vec![Vec::new(); entry_points.len()];
+}
+
+/// Inclusion (tree shaking at module level): from the entry points and
+/// the runtime, a module is needed when it has side effects and is
+/// imported, or when something it exports is used. Resolves every import
+/// of a needed module on the way (an import no module exports is an
+/// error) and each entry point's exports.
+fn scan_imports_and_exports(
+    l: &mut Linker<'_>,
+    entry_points: &[ModuleId],
+    runtime: ModuleId,
+) -> Scan {
+    let modules = l.modules;
+    let n = modules.len();
+    let mut scan = Scan {
+        needed: vec![false; n],
+        resolved: HashMap::new(),
+        entry_exports: vec![Vec::new(); entry_points.len()],
+        as_object: BTreeSet::new(),
+    };
+    let mut namespaces: BTreeSet<ModuleId> = BTreeSet::new();
+    let mut work: Vec<ModuleId> = Vec::new();
+    for &e in entry_points {
+        need(e, &mut scan.needed, &mut work);
+    }
+    need(runtime, &mut scan.needed, &mut work);
     let mut processed = vec![false; n];
     while let Some(m) = work.pop() {
         if processed[m] {
@@ -726,65 +952,18 @@ pub fn link(
                 match r.kind {
                     RecordKind::Static => {
                         if modules[t].side_effects || matches!(modules[t].body, Body::Css) {
-                            need(t, &mut needed, &mut work);
+                            need(t, &mut scan.needed, &mut work);
                         }
                     }
                     RecordKind::Require | RecordKind::Dynamic | RecordKind::Url => {
-                        need(t, &mut needed, &mut work);
+                        need(t, &mut scan.needed, &mut work);
                     }
                 }
             }
         }
         let mut uses: Vec<Res> = Vec::new();
         if let Some(j) = js(md) {
-            for (i, imp) in j.imports.iter().enumerate() {
-                let mut r = l.resolve_import(m, imp, &mut Vec::new());
-                // TypeScript compiles one file at a time: a name it imports
-                // that no module exports is taken for a type (esbuild does
-                // the same), and reads as undefined.
-                if j.is_ts && r == Res::Missing {
-                    r = Res::Undefined;
-                }
-                match &r {
-                    Res::Missing => {
-                        let name = match &imp.what {
-                            Imported::Default => "default".to_string(),
-                            Imported::Named(n) => n.to_string(),
-                            Imported::Namespace => "*".to_string(),
-                        };
-                        let target = match l.target(m, imp.record) {
-                            Some(Target::Module(t)) => modules[*t].shown.clone(),
-                            _ => String::new(),
-                        };
-                        l.error(
-                            m,
-                            imp.record,
-                            "MISSING_EXPORT",
-                            format!("no export named `{name}` in {target}"),
-                        );
-                    }
-                    Res::Ambiguous => {
-                        let name = imp.what.name().map(ToString::to_string).unwrap_or_default();
-                        l.error(
-                            m,
-                            imp.record,
-                            "AMBIGUOUS_EXPORT",
-                            format!("`{name}` is exported by more than one `export *` of that module, so it is not exported"),
-                        );
-                    }
-                    _ => {}
-                }
-                // A namespace reached as a value (a named import of a
-                // re-exported namespace, zod's `z`) must exist as an object;
-                // `import * as ns` used only as `ns.x` need not.
-                if let Res::Namespace(o) = r
-                    && !(imp.what == Imported::Namespace && imp.member_only)
-                {
-                    as_object.insert(o);
-                }
-                uses.push(r.clone());
-                resolved.insert((m, i), r);
-            }
+            resolve_imports(l, m, j, &mut scan, &mut uses);
             // Names `export … from` an ESM entry re-exports are used.
             if let Some(e) = entry_points.iter().position(|&x| x == m) {
                 for name in l.export_names(m, &mut HashSet::new()) {
@@ -793,44 +972,110 @@ pub fn link(
                         continue;
                     }
                     if let Res::Namespace(o) = r {
-                        as_object.insert(o);
+                        scan.as_object.insert(o);
                     }
                     uses.push(r.clone());
-                    entry_exports[e].push((name, r));
+                    scan.entry_exports[e].push((name, r));
                 }
             }
         }
+        // What is used is needed; a namespace used as a whole uses every
+        // export.
         while let Some(r) = uses.pop() {
             match r {
-                Res::Binding(o, id) => {
-                    need(o, &mut needed, &mut work);
-                    used.insert((o, id));
-                }
                 Res::Namespace(o) => {
-                    need(o, &mut needed, &mut work);
+                    need(o, &mut scan.needed, &mut work);
                     if namespaces.insert(o) {
                         for name in l.export_names(o, &mut HashSet::new()) {
                             let r = l.resolve_export(o, &name, &mut Vec::new());
                             // A member that is a namespace is an object.
                             if let Res::Namespace(inner) = r {
-                                as_object.insert(inner);
+                                scan.as_object.insert(inner);
                             }
                             uses.push(r);
                         }
                     }
                 }
-                Res::CjsProp(o, _) | Res::CjsNamespace(o) | Res::Asset(o) => {
-                    need(o, &mut needed, &mut work);
+                Res::Binding(o, _) | Res::CjsProp(o, _) | Res::CjsNamespace(o) | Res::Asset(o) => {
+                    need(o, &mut scan.needed, &mut work);
                 }
                 _ => {}
             }
         }
     }
-    // `ns()` of `import * as ns`: a namespace object is not callable
-    // (esbuild's call-import-namespace), except where TypeScript without
-    // `esModuleInterop` makes it the `CommonJS` module's `module.exports`.
+    scan
+}
+
+/// Resolves the imports of module `m` (whose code is `j`) into
+/// `scan.resolved`, each result also pushed to `uses`; an import that
+/// resolves to nothing, or to more than one export, is an error.
+fn resolve_imports(
+    l: &mut Linker<'_>,
+    m: ModuleId,
+    j: &super::module::Js,
+    scan: &mut Scan,
+    uses: &mut Vec<Res>,
+) {
+    for (i, imp) in j.imports.iter().enumerate() {
+        let mut r = l.resolve_import(m, imp, &mut Vec::new());
+        // TypeScript compiles one file at a time: a name it imports
+        // that no module exports is taken for a type (esbuild does
+        // the same), and reads as undefined.
+        if j.is_ts && r == Res::Missing {
+            r = Res::Undefined;
+        }
+        match &r {
+            Res::Missing => {
+                let name = match &imp.what {
+                    Imported::Default => "default".to_string(),
+                    Imported::Named(n) => n.to_string(),
+                    Imported::Namespace => "*".to_string(),
+                };
+                let target = match l.target(m, imp.record) {
+                    Some(Target::Module(t)) => l.modules[*t].shown.clone(),
+                    _ => String::new(),
+                };
+                l.error(
+                    m,
+                    imp.record,
+                    "MISSING_EXPORT",
+                    format!("no export named `{name}` in {target}"),
+                );
+            }
+            Res::Ambiguous => {
+                let name = imp.what.name().map(ToString::to_string).unwrap_or_default();
+                l.error(
+                    m,
+                    imp.record,
+                    "AMBIGUOUS_EXPORT",
+                    format!("`{name}` is exported by more than one `export *` of that module, so it is not exported"),
+                );
+            }
+            _ => {}
+        }
+        // A namespace reached as a value (a named import of a
+        // re-exported namespace, zod's `z`) must exist as an object;
+        // `import * as ns` used only as `ns.x` need not.
+        if let Res::Namespace(o) = r
+            && !(imp.what == Imported::Namespace && imp.member_only)
+        {
+            scan.as_object.insert(o);
+        }
+        uses.push(r.clone());
+        scan.resolved.insert((m, i), r);
+    }
+}
+
+/// `ns()` of `import * as ns`: a namespace object is not callable
+/// (esbuild's call-import-namespace), except where TypeScript without
+/// `esModuleInterop` makes it the `CommonJS` module's `module.exports`.
+fn namespace_call_warnings(
+    l: &Linker<'_>,
+    needed: &[bool],
+    resolved: &HashMap<(ModuleId, usize), Res>,
+) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
-    for (m, md) in modules.iter().enumerate() {
+    for (m, md) in l.modules.iter().enumerate() {
         let Some(j) = js(md).filter(|_| needed[m]) else {
             continue;
         };
@@ -861,13 +1106,22 @@ pub fn link(
             );
         }
     }
+    warnings
+}
 
-    // Namespaces the emitter must build: imported as a whole (not only
-    // `ns.prop`), required, lazily imported, an IIFE's entry.
-    let mut materialize: BTreeSet<ModuleId> = as_object
-        .into_iter()
-        .filter(|&o| js(&modules[o]).is_some_and(|oj| oj.format == Format::Esm))
-        .collect();
+/// Namespaces the emitter must build: imported as a whole (not only
+/// `ns.prop`), required, lazily imported, an IIFE's entry.
+fn namespaces_to_build(
+    l: &Linker<'_>,
+    roots: &Roots,
+    needed: &[bool],
+    as_object: BTreeSet<ModuleId>,
+    format: OutFormat,
+) -> BTreeSet<ModuleId> {
+    let modules = l.modules;
+    let is_esm = |t: ModuleId| js(&modules[t]).is_some_and(|tj| tj.format == Format::Esm);
+    let mut materialize: BTreeSet<ModuleId> =
+        as_object.into_iter().filter(|&o| is_esm(o)).collect();
     for (i, m) in modules.iter().enumerate() {
         if !needed[i] {
             continue;
@@ -877,7 +1131,7 @@ pub fn link(
                 if imp.what == Imported::Namespace
                     && !imp.member_only
                     && let Some(Target::Module(t)) = l.target(i, imp.record)
-                    && js(&modules[*t]).is_some_and(|tj| tj.format == Format::Esm)
+                    && is_esm(*t)
                 {
                     materialize.insert(*t);
                 }
@@ -888,7 +1142,7 @@ pub fn link(
                     && let Some(&k) = l.import_index[i].get(id)
                     && j.imports[k].what == Imported::Namespace
                     && let Some(Target::Module(t)) = l.target(i, j.imports[k].record)
-                    && js(&modules[*t]).is_some_and(|tj| tj.format == Format::Esm)
+                    && is_esm(*t)
                 {
                     materialize.insert(*t);
                 }
@@ -899,71 +1153,85 @@ pub fn link(
             }) {
                 if *what == Imported::Namespace
                     && let Some(Target::Module(t)) = l.target(i, *r)
-                    && js(&modules[*t]).is_some_and(|tj| tj.format == Format::Esm)
+                    && is_esm(*t)
                 {
                     materialize.insert(*t);
                 }
             }
         }
     }
-    for &t in required.iter().chain(&lazy).chain(&dynamic_targets) {
-        if needed[t] && js(&modules[t]).is_some_and(|tj| tj.format == Format::Esm) {
+    for &t in roots
+        .required
+        .iter()
+        .chain(&roots.lazy)
+        .chain(&roots.dynamic_targets)
+    {
+        if needed[t] && is_esm(t) {
             materialize.insert(t);
         }
     }
-    if opts.format == OutFormat::Iife
-        && let Some(&e) = entry_points.first()
-        && js(&modules[e]).is_some_and(|tj| tj.format == Format::Esm)
+    if format == OutFormat::Iife
+        && let Some(&e) = roots.entry_points.first()
+        && is_esm(e)
     {
         materialize.insert(e);
     }
-    if !l.diagnostics.is_empty() {
-        return Err(l.diagnostics);
-    }
+    materialize
+}
 
-    // Symbols.
+/// Symbols: each included JS module's closure (`require_x`, `init_x`),
+/// top-level bindings and namespace object, the runtime's first so its
+/// helpers keep their names. Returns them with a plan per module that
+/// has them, holding its wrapping and renames.
+fn declare_symbols(
+    g: &Graph<'_>,
+    materialize: &BTreeSet<ModuleId>,
+) -> (Symbols, Vec<Option<Plan>>) {
+    let (modules, n) = (g.modules, g.modules.len());
     let mut syms = Symbols::default();
     let mut plans: Vec<Option<Plan>> = (0..n).map(|_| None).collect();
-    let mut top_syms: HashMap<(ModuleId, Id), SymId> = HashMap::new();
-    let mut ns_sym: HashMap<ModuleId, SymId> = HashMap::new();
-    let mut wrap_sym: HashMap<ModuleId, SymId> = HashMap::new();
-    // The runtime first, so its helpers keep their names.
-    let order: Vec<ModuleId> = std::iter::once(opts.runtime)
-        .chain((0..n).filter(|&i| i != opts.runtime))
+    let order: Vec<ModuleId> = std::iter::once(g.runtime)
+        .chain((0..n).filter(|&i| i != g.runtime))
         .collect();
     for &i in &order {
-        if !needed[i] {
+        if !g.needed[i] {
             continue;
         }
         let Some(j) = js(&modules[i]) else { continue };
         let stem = super::ident_stem(&modules[i].name);
         let mut plan = Plan::default();
-        match wrap[i] {
+        match g.wrap[i] {
             Some(true) => {
-                let s = syms.add(&format!("require_{stem}"), 2);
-                wrap_sym.insert(i, s);
+                let s = syms.add(&format!("require_{stem}"), 2, i);
+                syms.wrap.insert(i, s);
                 plan.wrap = Some(Wrap::Cjs(s));
             }
             w => {
                 if w == Some(false) {
-                    let s = syms.add(&format!("init_{stem}"), 2);
-                    wrap_sym.insert(i, s);
+                    let s = syms.add(&format!("init_{stem}"), 2, i);
+                    syms.wrap.insert(i, s);
                     plan.wrap = Some(Wrap::Esm(s));
                 } else {
                     plan.wrap = Some(Wrap::None);
                 }
                 for (id, count) in &j.top_level {
-                    let s = syms.add(&id.0, *count);
-                    top_syms.insert((i, id.clone()), s);
+                    let s = syms.add(&id.0, *count, i);
+                    syms.top.insert((i, id.clone()), s);
                     plan.renames.insert(id.clone(), s);
                 }
             }
         }
         if materialize.contains(&i) {
-            ns_sym.insert(i, syms.add(&format!("{stem}_exports"), 2));
+            let s = syms.add(&format!("{stem}_exports"), 2, i);
+            syms.ns.insert(i, s);
         }
         plans[i] = Some(plan);
     }
+    (syms, plans)
+}
+
+/// The runtime's helpers by name, as symbols.
+fn find_helpers(g: &Graph<'_>, syms: &Symbols) -> BTreeMap<&'static str, SymId> {
     let helper_names = [
         "__commonJS",
         "__esm",
@@ -973,181 +1241,52 @@ pub fn link(
         "__loadCss",
     ];
     let mut helpers: BTreeMap<&'static str, SymId> = BTreeMap::new();
-    if let Some(j) = js(&modules[opts.runtime]) {
+    if let Some(j) = js(&g.modules[g.runtime]) {
         for h in helper_names {
             if let Some((id, _)) = j.top_level.iter().find(|(id, _)| &*id.0 == h)
-                && let Some(&s) = top_syms.get(&(opts.runtime, id.clone()))
+                && let Some(&s) = syms.top.get(&(g.runtime, id.clone()))
             {
                 helpers.insert(h, s);
             }
         }
     }
-    // Stylesheets and assets of each entry point (an IIFE's lazy modules
-    // are in its script, so their CSS is in its stylesheet).
-    let entry_styles: Vec<(Vec<ModuleId>, BTreeSet<ModuleId>)> = entry_points
-        .iter()
-        .map(|&entry| styles_of(modules, &needed, entry, opts.format == OutFormat::Iife))
-        .collect();
+    helpers
+}
 
-    // Per-module plans: imports, calls, preludes.
-    let mut cross_uses: Vec<(ModuleId, SymId)> = Vec::new(); // (user, symbol)
-    let mut owner: HashMap<SymId, ModuleId> = HashMap::new();
-    for (&(m, _), &s) in &top_syms {
-        owner.insert(s, m);
-    }
-    for (&m, &s) in ns_sym.iter().chain(wrap_sym.iter()) {
-        owner.insert(s, m);
-    }
-    let mut import_vars: HashMap<(ModuleId, ModuleId), SymId> = HashMap::new();
-    let mut raw_vars: HashMap<(ModuleId, ModuleId), SymId> = HashMap::new();
-    let mut extra_syms: Vec<(SymId, ModuleId)> = Vec::new();
+/// Completes the plan of each included JS module: the preludes of its
+/// static dependencies, what its imports and calls become, its namespace
+/// object; and, on the `CommonJS` modules they read, the `import_x`
+/// variables of their ES importers.
+fn plan_modules(
+    g: &Graph<'_>,
+    entry_styles: &[(Vec<ModuleId>, BTreeSet<ModuleId>)],
+    syms: &mut Symbols,
+    plans: &mut [Option<Plan>],
+) {
+    let modules = g.modules;
     let mut postludes: HashMap<ModuleId, Vec<Prelude>> = HashMap::new();
-    for m in 0..n {
-        if !needed[m] {
+    for m in 0..modules.len() {
+        if !g.needed[m] {
             continue;
         }
         let Some(j) = js(&modules[m]) else { continue };
         let mut plan = plans[m].take().unwrap_or_default();
         let mut prelude: Vec<Prelude> = Vec::new();
         let mut v = Vars {
-            syms: &mut syms,
+            syms,
             postludes: &mut postludes,
             lazy: matches!(plan.wrap, Some(Wrap::Esm(_))),
-            import_vars: &mut import_vars,
-            raw_vars: &mut raw_vars,
-            extra: &mut extra_syms,
             modules,
-            wrap_sym: &wrap_sym,
-            top_syms: &top_syms,
-            ns_sym: &ns_sym,
             m,
             node_mode: j.node_mode,
         };
-        // Static dependencies, in order: CommonJS ones are required where
-        // they are imported; lazily run ES modules are initialised there.
-        let mut seen_targets = BTreeSet::new();
-        for r in &modules[m].records {
-            if r.kind != RecordKind::Static {
-                continue;
-            }
-            if let Target::Module(t) = r.target
-                && needed[t]
-                && seen_targets.insert(t)
-            {
-                match wrap[t] {
-                    Some(true) => {
-                        v.import_var(t, &mut prelude);
-                    }
-                    Some(false) => {
-                        if let Some(&s) = wrap_sym.get(&t) {
-                            prelude.push(Prelude::Init(s));
-                        }
-                    }
-                    None => {}
-                }
-            }
-        }
-        for (i, imp) in j.imports.iter().enumerate() {
-            let r = resolved.get(&(m, i)).cloned().unwrap_or(Res::Undefined);
-            if imp.what == Imported::Namespace && imp.member_only && matches!(r, Res::Namespace(_))
-            {
-                // `ns.prop` resolves statically; the object is not built.
-                if let Res::Namespace(t) = r {
-                    plan.imports.insert(
-                        imp.local.clone(),
-                        ns_sym.get(&t).map_or(Repl::EmptyObject, |&s| Repl::Sym(s)),
-                    );
-                    for name in l.export_names(t, &mut HashSet::new()) {
-                        let rr = l.resolve_export(t, &name, &mut Vec::new());
-                        let repl = v.repl(&rr, &mut prelude);
-                        plan.members.insert((imp.local.clone(), name), repl);
-                    }
-                }
-                continue;
-            }
-            let repl = match r {
-                // TypeScript without `esModuleInterop`: `module.exports`
-                // itself, so `ns()` works as tsc compiled it.
-                Res::CjsNamespace(o) if imp.what == Imported::Namespace && j.raw_namespaces => {
-                    Repl::Sym(v.raw_var(o, &mut prelude))
-                }
-                _ => v.repl(&r, &mut prelude),
-            };
-            // The binding is read wherever it is imported: that counts
-            // toward its short name.
-            if let Repl::Sym(s) | Repl::Member(s, _) = &repl {
-                v.syms.count[*s] += imp.count;
-            }
-            plan.imports.insert(imp.local.clone(), repl);
-        }
-        for r in &modules[m].records {
-            let Target::Module(t) = r.target else {
-                if r.kind == RecordKind::Require && r.target == Target::Empty {
-                    plan.calls.insert(r.pos, CallRepl::Empty);
-                }
-                continue;
-            };
-            match r.kind {
-                RecordKind::Require => {
-                    let json_value = js(&modules[t])
-                        .filter(|tj| tj.json && wrap[t].is_none())
-                        .and_then(|tj| match tj.exports.get(&Atom::from("default")) {
-                            Some(ExportFrom::Local(id)) => top_syms.get(&(t, id.clone())).copied(),
-                            _ => None,
-                        });
-                    let repl = match (&modules[t].body, wrap[t]) {
-                        _ if json_value.is_some() => CallRepl::Value(json_value.unwrap_or(0)),
-                        (Body::Js(_), Some(true)) => {
-                            CallRepl::Call(wrap_sym.get(&t).copied().unwrap_or(0))
-                        }
-                        (Body::Js(_), _) => CallRepl::ToCommonJs {
-                            init: wrap_sym.get(&t).copied(),
-                            ns: ns_sym.get(&t).copied().unwrap_or(0),
-                        },
-                        _ => CallRepl::Empty,
-                    };
-                    plan.calls.insert(r.pos, repl);
-                }
-                RecordKind::Dynamic if js(&modules[t]).is_some() => {
-                    if opts.format == OutFormat::Esm {
-                        let e = entry_points.iter().position(|&x| x == t).unwrap_or(0);
-                        plan.calls.insert(
-                            r.pos,
-                            CallRepl::Chunk {
-                                entry: e,
-                                ns: ns_sym.contains_key(&t),
-                                css: !entry_styles[e].0.is_empty(),
-                            },
-                        );
-                    } else {
-                        let repl = match wrap[t] {
-                            Some(true) => CallRepl::InlineCjs {
-                                require: wrap_sym.get(&t).copied().unwrap_or(0),
-                                node_mode: j.node_mode,
-                            },
-                            _ => CallRepl::Inline {
-                                init: wrap_sym.get(&t).copied(),
-                                ns: ns_sym.get(&t).copied().unwrap_or(0),
-                            },
-                        };
-                        plan.calls.insert(r.pos, repl);
-                    }
-                }
-                RecordKind::Url => match entry_points.iter().position(|&x| x == t) {
-                    Some(e) if js(&modules[t]).is_some() => {
-                        plan.url_chunks.insert(r.pos, e);
-                    }
-                    _ => {
-                        plan.urls.insert(r.pos, t);
-                    }
-                },
-                _ => {}
-            }
-        }
-        if let Some(&ns) = ns_sym.get(&m) {
+        plan_static_dependencies(g, &mut v, &mut prelude);
+        plan_imports(g, j, &mut v, &mut plan, &mut prelude);
+        plan_calls(g, m, j, entry_styles, v.syms, &mut plan);
+        if let Some(&ns) = v.syms.ns.get(&m) {
             let mut members = Vec::new();
-            for name in l.export_names(m, &mut HashSet::new()) {
-                let r = l.resolve_export(m, &name, &mut Vec::new());
+            for name in g.l.export_names(m, &mut HashSet::new()) {
+                let r = g.l.resolve_export(m, &name, &mut Vec::new());
                 if matches!(r, Res::Missing | Res::Ambiguous) {
                     continue;
                 }
@@ -1158,15 +1297,292 @@ pub fn link(
         plan.prelude = prelude;
         plans[m] = Some(plan);
     }
-    for (s, m) in extra_syms {
-        owner.insert(s, m);
-    }
     for (t, list) in postludes {
         if let Some(p) = plans[t].as_mut() {
             p.postlude = list;
         }
     }
-    // Which symbols each module uses from elsewhere.
+}
+
+/// Static dependencies of `v.m`, in order: `CommonJS` ones are required
+/// where they are imported; lazily run ES modules are initialised there.
+fn plan_static_dependencies(g: &Graph<'_>, v: &mut Vars<'_>, prelude: &mut Vec<Prelude>) {
+    let mut seen_targets = BTreeSet::new();
+    for r in &g.modules[v.m].records {
+        if r.kind != RecordKind::Static {
+            continue;
+        }
+        if let Target::Module(t) = r.target
+            && g.needed[t]
+            && seen_targets.insert(t)
+        {
+            match g.wrap[t] {
+                Some(true) => {
+                    v.import_var(t, prelude);
+                }
+                Some(false) => {
+                    if let Some(&s) = v.syms.wrap.get(&t) {
+                        prelude.push(Prelude::Init(s));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// What each import of `v.m` (whose code is `j`) becomes.
+fn plan_imports(
+    g: &Graph<'_>,
+    j: &super::module::Js,
+    v: &mut Vars<'_>,
+    plan: &mut Plan,
+    prelude: &mut Vec<Prelude>,
+) {
+    let m = v.m;
+    for (i, imp) in j.imports.iter().enumerate() {
+        let r = g.resolved.get(&(m, i)).cloned().unwrap_or(Res::Undefined);
+        if imp.what == Imported::Namespace && imp.member_only && matches!(r, Res::Namespace(_)) {
+            // `ns.prop` resolves statically; the object is not built.
+            if let Res::Namespace(t) = r {
+                plan.imports.insert(
+                    imp.local.clone(),
+                    v.syms
+                        .ns
+                        .get(&t)
+                        .map_or(Repl::EmptyObject, |&s| Repl::Sym(s)),
+                );
+                for name in g.l.export_names(t, &mut HashSet::new()) {
+                    let rr = g.l.resolve_export(t, &name, &mut Vec::new());
+                    let repl = v.repl(&rr, prelude);
+                    plan.members.insert((imp.local.clone(), name), repl);
+                }
+            }
+            continue;
+        }
+        let repl = match r {
+            // TypeScript without `esModuleInterop`: `module.exports`
+            // itself, so `ns()` works as tsc compiled it.
+            Res::CjsNamespace(o) if imp.what == Imported::Namespace && j.raw_namespaces => {
+                Repl::Sym(v.raw_var(o, prelude))
+            }
+            _ => v.repl(&r, prelude),
+        };
+        // The binding is read wherever it is imported: that counts
+        // toward its short name.
+        if let Repl::Sym(s) | Repl::Member(s, _) = &repl {
+            v.syms.count[*s] += imp.count;
+        }
+        plan.imports.insert(imp.local.clone(), repl);
+    }
+}
+
+/// What each `require()`, `import()` and `new URL()` of module `m`
+/// (whose code is `j`) becomes.
+fn plan_calls(
+    g: &Graph<'_>,
+    m: ModuleId,
+    j: &super::module::Js,
+    entry_styles: &[(Vec<ModuleId>, BTreeSet<ModuleId>)],
+    syms: &Symbols,
+    plan: &mut Plan,
+) {
+    let (modules, wrap) = (g.modules, &g.wrap);
+    for r in &modules[m].records {
+        let Target::Module(t) = r.target else {
+            if r.kind == RecordKind::Require && r.target == Target::Empty {
+                plan.calls.insert(r.pos, CallRepl::Empty);
+            }
+            continue;
+        };
+        match r.kind {
+            RecordKind::Require => {
+                let json_value = js(&modules[t])
+                    .filter(|tj| tj.json && wrap[t].is_none())
+                    .and_then(|tj| match tj.exports.get(&Atom::from("default")) {
+                        Some(ExportFrom::Local(id)) => syms.top.get(&(t, id.clone())).copied(),
+                        _ => None,
+                    });
+                let repl = match (&modules[t].body, wrap[t]) {
+                    _ if json_value.is_some() => CallRepl::Value(json_value.unwrap_or(0)),
+                    (Body::Js(_), Some(true)) => {
+                        CallRepl::Call(syms.wrap.get(&t).copied().unwrap_or(0))
+                    }
+                    (Body::Js(_), _) => CallRepl::ToCommonJs {
+                        init: syms.wrap.get(&t).copied(),
+                        ns: syms.ns.get(&t).copied().unwrap_or(0),
+                    },
+                    _ => CallRepl::Empty,
+                };
+                plan.calls.insert(r.pos, repl);
+            }
+            RecordKind::Dynamic if js(&modules[t]).is_some() => {
+                if g.format == OutFormat::Esm {
+                    let e = g.entry_points.iter().position(|&x| x == t).unwrap_or(0);
+                    plan.calls.insert(
+                        r.pos,
+                        CallRepl::Chunk {
+                            entry: e,
+                            ns: syms.ns.contains_key(&t),
+                            css: !entry_styles[e].0.is_empty(),
+                        },
+                    );
+                } else {
+                    let repl = match wrap[t] {
+                        Some(true) => CallRepl::InlineCjs {
+                            require: syms.wrap.get(&t).copied().unwrap_or(0),
+                            node_mode: j.node_mode,
+                        },
+                        _ => CallRepl::Inline {
+                            init: syms.wrap.get(&t).copied(),
+                            ns: syms.ns.get(&t).copied().unwrap_or(0),
+                        },
+                    };
+                    plan.calls.insert(r.pos, repl);
+                }
+            }
+            RecordKind::Url => match g.entry_points.iter().position(|&x| x == t) {
+                Some(e) if js(&modules[t]).is_some() => {
+                    plan.url_chunks.insert(r.pos, e);
+                }
+                _ => {
+                    plan.urls.insert(r.pos, t);
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Evaluation order and chunk membership: a DFS over static edges from
+/// each entry point, through modules left out too (their dependencies
+/// still run where they would have).
+fn compute_evaluation_order(modules: &[ModuleData], entry_points: &[ModuleId]) -> Order {
+    let n = modules.len();
+    let words = entry_points.len().div_ceil(64);
+    let mut reach: Vec<Vec<u64>> = vec![vec![0; words]; n];
+    let mut order_index: Vec<usize> = vec![usize::MAX; n];
+    let mut next_order = 0;
+    for (e, &entry) in entry_points.iter().enumerate() {
+        let mut stack: Vec<(ModuleId, usize)> = vec![(entry, 0)];
+        let mut on = vec![false; n];
+        on[entry] = true;
+        reach[entry][e / 64] |= 1 << (e % 64);
+        while let Some(&mut (m, ref mut pos)) = stack.last_mut() {
+            let recs = &modules[m].records;
+            if let Some(r) = recs.get(*pos) {
+                *pos += 1;
+                if matches!(r.kind, RecordKind::Static | RecordKind::Require)
+                    && let Target::Module(t) = r.target
+                    && !on[t]
+                {
+                    on[t] = true;
+                    reach[t][e / 64] |= 1 << (e % 64);
+                    stack.push((t, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            if order_index[m] == usize::MAX {
+                order_index[m] = next_order;
+                next_order += 1;
+            }
+        }
+    }
+    Order {
+        reach,
+        index: order_index,
+    }
+}
+
+/// The runtime goes with its users: reached by every entry point that
+/// reaches a module using a helper, first in evaluation order. Returns
+/// those users.
+fn place_runtime(
+    g: &Graph<'_>,
+    plans: &[Option<Plan>],
+    helpers: &BTreeMap<&'static str, SymId>,
+    order: &mut Order,
+) -> Vec<ModuleId> {
+    let runtime_users: Vec<ModuleId> = (0..g.modules.len())
+        .filter(|&m| {
+            g.needed[m]
+                && m != g.runtime
+                && plans[m].as_ref().is_some_and(|p| uses_helpers(p, helpers))
+        })
+        .collect();
+    let mut runtime_reach = vec![0u64; g.entry_points.len().div_ceil(64)];
+    for &u in &runtime_users {
+        for (w, bits) in runtime_reach.iter_mut().zip(&order.reach[u]) {
+            *w |= bits;
+        }
+    }
+    order.reach[g.runtime] = runtime_reach;
+    order.index[g.runtime] = 0;
+    runtime_users
+}
+
+/// Chunks: one per entry point, plus one per other reach set (ESM); an
+/// IIFE build has one script per entry point, holding all it needs.
+fn compute_chunks(g: &Graph<'_>, order: &Order) -> Chunking {
+    let (modules, n) = (g.modules, g.modules.len());
+    let (reach, order_index) = (&order.reach, &order.index);
+    let words = g.entry_points.len().div_ceil(64);
+    let mut chunks: Vec<ChunkPlan> = Vec::new();
+    let mut chunk_of_set: BTreeMap<Vec<u64>, usize> = BTreeMap::new();
+    for e in 0..g.entry_points.len() {
+        let mut set = vec![0u64; words];
+        set[e / 64] |= 1 << (e % 64);
+        chunk_of_set.insert(set, chunks.len());
+        chunks.push(ChunkPlan {
+            entry: Some(e),
+            ..ChunkPlan::default()
+        });
+    }
+    let mut members: Vec<ModuleId> = (0..n)
+        .filter(|&m| g.needed[m] && order_index[m] != usize::MAX)
+        .collect();
+    members.sort_by_key(|&m| (order_index[m] != 0 || m != g.runtime, order_index[m], m));
+    let mut chunk_of = vec![usize::MAX; n];
+    for &m in &members {
+        if reach[m].iter().all(|w| *w == 0) {
+            continue;
+        }
+        if g.format == OutFormat::Iife {
+            // Classic scripts cannot import each other: every entry's
+            // script holds all it needs (names are unique across the
+            // build, so one module's code serves every script).
+            if matches!(modules[m].body, Body::Js(_)) {
+                for (e, chunk) in chunks.iter_mut().enumerate().take(g.entry_points.len()) {
+                    if reach[m][e / 64] & (1 << (e % 64)) != 0 {
+                        chunk.modules.push(m);
+                    }
+                }
+            }
+            continue;
+        }
+        let c = *chunk_of_set.entry(reach[m].clone()).or_insert_with(|| {
+            chunks.push(ChunkPlan::default());
+            chunks.len() - 1
+        });
+        chunk_of[m] = c;
+        match &modules[m].body {
+            Body::Js(_) => chunks[c].modules.push(m),
+            Body::Css | Body::Asset | Body::Empty => {}
+        }
+    }
+    Chunking {
+        chunks,
+        chunk_of,
+        members,
+    }
+}
+
+/// Which symbols each module uses from elsewhere, as (user, symbol); and
+/// the symbols namespace objects read, which are built outside their
+/// module's own code.
+fn cross_uses(plans: &[Option<Plan>]) -> (Vec<(ModuleId, SymId)>, Vec<SymId>) {
+    let mut cross_uses: Vec<(ModuleId, SymId)> = Vec::new(); // (user, symbol)
     let mut head_uses: Vec<SymId> = Vec::new();
     for (m, plan) in plans.iter().enumerate() {
         let Some(plan) = plan else { continue };
@@ -1213,105 +1629,23 @@ pub fn link(
             }
         }
     }
+    (cross_uses, head_uses)
+}
 
-    // Evaluation order and chunk membership: a DFS over static edges from
-    // each entry point, through modules left out too (their dependencies
-    // still run where they would have).
-    let words = entry_points.len().div_ceil(64);
-    let mut reach: Vec<Vec<u64>> = vec![vec![0; words]; n];
-    let mut order_index: Vec<usize> = vec![usize::MAX; n];
-    let mut next_order = 0;
-    for (e, &entry) in entry_points.iter().enumerate() {
-        let mut stack: Vec<(ModuleId, usize)> = vec![(entry, 0)];
-        let mut on = vec![false; n];
-        on[entry] = true;
-        reach[entry][e / 64] |= 1 << (e % 64);
-        while let Some(&mut (m, ref mut pos)) = stack.last_mut() {
-            let recs = &modules[m].records;
-            if let Some(r) = recs.get(*pos) {
-                *pos += 1;
-                if matches!(r.kind, RecordKind::Static | RecordKind::Require)
-                    && let Target::Module(t) = r.target
-                    && !on[t]
-                {
-                    on[t] = true;
-                    reach[t][e / 64] |= 1 << (e % 64);
-                    stack.push((t, 0));
-                }
-                continue;
-            }
-            stack.pop();
-            if order_index[m] == usize::MAX {
-                order_index[m] = next_order;
-                next_order += 1;
-            }
-        }
-    }
-    // The runtime goes with its users.
-    let runtime_users: Vec<ModuleId> = (0..n)
-        .filter(|&m| {
-            needed[m]
-                && m != opts.runtime
-                && plans[m].as_ref().is_some_and(|p| uses_helpers(p, &helpers))
-        })
-        .collect();
-    let mut runtime_reach = vec![0u64; words];
-    for &u in &runtime_users {
-        for (w, bits) in runtime_reach.iter_mut().zip(&reach[u]) {
-            *w |= bits;
-        }
-    }
-    reach[opts.runtime] = runtime_reach;
-    order_index[opts.runtime] = 0;
-
-    // Chunks: one per entry point, plus one per other reach set.
-    let mut chunks: Vec<ChunkPlan> = Vec::new();
-    let mut chunk_of_set: BTreeMap<Vec<u64>, usize> = BTreeMap::new();
-    for e in 0..entry_points.len() {
-        let mut set = vec![0u64; words];
-        set[e / 64] |= 1 << (e % 64);
-        chunk_of_set.insert(set, chunks.len());
-        chunks.push(ChunkPlan {
-            entry: Some(e),
-            ..ChunkPlan::default()
-        });
-    }
-    let mut members: Vec<ModuleId> = (0..n)
-        .filter(|&m| needed[m] && order_index[m] != usize::MAX)
-        .collect();
-    members.sort_by_key(|&m| (order_index[m] != 0 || m != opts.runtime, order_index[m], m));
-    let mut chunk_of = vec![usize::MAX; n];
-    for &m in &members {
-        if reach[m].iter().all(|w| *w == 0) {
-            continue;
-        }
-        if opts.format == OutFormat::Iife {
-            // Classic scripts cannot import each other: every entry's
-            // script holds all it needs (names are unique across the
-            // build, so one module's code serves every script).
-            if matches!(modules[m].body, Body::Js(_)) {
-                for (e, chunk) in chunks.iter_mut().enumerate().take(entry_points.len()) {
-                    if reach[m][e / 64] & (1 << (e % 64)) != 0 {
-                        chunk.modules.push(m);
-                    }
-                }
-            }
-            continue;
-        }
-        let c = *chunk_of_set.entry(reach[m].clone()).or_insert_with(|| {
-            chunks.push(ChunkPlan::default());
-            chunks.len() - 1
-        });
-        chunk_of[m] = c;
-        match &modules[m].body {
-            Body::Js(_) => chunks[c].modules.push(m),
-            Body::Css | Body::Asset | Body::Empty => {}
-        }
-    }
-
-    // Keep sets and cross-chunk imports.
+/// Keep sets and cross-chunk imports: a symbol another module (or a
+/// namespace object) reads is kept by its owner's minifier, and imported
+/// from its owner's chunk; likewise the runtime's helpers.
+fn share_symbols(
+    g: &Graph<'_>,
+    syms: &Symbols,
+    helpers: &BTreeMap<&'static str, SymId>,
+    runtime_users: &[ModuleId],
+    plans: &mut [Option<Plan>],
+    chunking: &mut Chunking,
+) {
+    let (cross_uses, head_uses) = cross_uses(plans);
     for s in head_uses {
-        if let Some(&o) = owner.get(&s)
+        if let Some(&o) = syms.owner.get(&s)
             && let Some(p) = plans[o].as_mut()
         {
             p.keep.insert(s);
@@ -1319,42 +1653,46 @@ pub fn link(
     }
     let helper_set: BTreeSet<SymId> = helpers.values().copied().collect();
     for (user, s) in cross_uses {
-        let Some(&o) = owner.get(&s) else { continue };
+        let Some(&o) = syms.owner.get(&s) else {
+            continue;
+        };
         if o != user
             && let Some(p) = plans[o].as_mut()
         {
             p.keep.insert(s);
         }
-        let (cu, co) = (chunk_of[user], chunk_of[o]);
-        if cu != usize::MAX && co != usize::MAX && cu != co {
-            chunks[cu].imports.entry(co).or_default().insert(s);
-            chunks[co].exports.insert(s);
-        }
+        chunking.share(chunking.chunk_of[user], chunking.chunk_of[o], s);
     }
-    for &u in &runtime_users {
+    for &u in runtime_users {
         let Some(p) = plans[u].as_ref() else { continue };
         let used_here: Vec<SymId> = helper_set
             .iter()
             .copied()
-            .filter(|h| plan_uses(p, *h, &helpers))
+            .filter(|h| plan_uses(p, *h, helpers))
             .collect();
         for h in used_here {
-            if let Some(rp) = plans[opts.runtime].as_mut() {
+            if let Some(rp) = plans[g.runtime].as_mut() {
                 rp.keep.insert(h);
             }
-            let (cu, co) = (chunk_of[u], chunk_of[opts.runtime]);
-            if cu != usize::MAX && co != usize::MAX && cu != co {
-                chunks[cu].imports.entry(co).or_default().insert(h);
-                chunks[co].exports.insert(h);
-            }
+            chunking.share(chunking.chunk_of[u], chunking.chunk_of[g.runtime], h);
         }
     }
-    // Static chunk dependencies without names still order evaluation.
-    for &m in &members {
+}
+
+/// Static chunk dependencies without names still order evaluation; and
+/// the chunks each chunk loads with `import()`.
+fn order_chunk_dependencies(g: &Graph<'_>, chunking: &mut Chunking) {
+    let modules = g.modules;
+    let Chunking {
+        chunks,
+        chunk_of,
+        members,
+    } = chunking;
+    for &m in &*members {
         for r in &modules[m].records {
             if r.kind == RecordKind::Static
                 && let Target::Module(t) = r.target
-                && needed[t]
+                && g.needed[t]
             {
                 let (cm, ct) = (chunk_of[m], chunk_of[t]);
                 if cm != usize::MAX && ct != usize::MAX && cm != ct && js(&modules[t]).is_some() {
@@ -1363,31 +1701,37 @@ pub fn link(
             }
             if r.kind == RecordKind::Dynamic
                 && let Target::Module(t) = r.target
-                && let Some(e) = entry_points.iter().position(|&x| x == t)
+                && let Some(e) = g.entry_points.iter().position(|&x| x == t)
                 && chunk_of[m] != usize::MAX
-                && opts.format == OutFormat::Esm
+                && g.format == OutFormat::Esm
             {
                 chunks[chunk_of[m]].dynamic.insert(e);
             }
         }
     }
+}
 
-    // Entry exports.
+/// Entry exports: what each entry chunk exports (or runs, for a
+/// `CommonJS` entry), kept by the modules that declare it and imported
+/// from their chunks.
+fn plan_entry_exports(
+    g: &Graph<'_>,
+    entry_exports: Vec<Vec<(Atom, Res)>>,
+    syms: &Symbols,
+    plans: &mut [Option<Plan>],
+    chunking: &mut Chunking,
+) {
     for (e, mut list) in entry_exports.into_iter().enumerate() {
-        let entry = entry_points[e];
+        let entry = g.entry_points[e];
         let c = e;
-        if dynamic_targets.contains(&entry) && ns_sym.contains_key(&entry) {
+        if g.dynamic_targets.contains(&entry) && syms.ns.contains_key(&entry) {
             list.push((Atom::from(NS_EXPORT), Res::Namespace(entry)));
         }
-        if wrap[entry] == Some(true)
-            && let Some(&s) = wrap_sym.get(&entry)
+        if g.wrap[entry] == Some(true)
+            && let Some(&s) = syms.wrap.get(&entry)
         {
-            chunks[c].entry_cjs = Some(s);
-            let co = chunk_of[entry];
-            if co != usize::MAX && co != c {
-                chunks[c].imports.entry(co).or_default().insert(s);
-                chunks[co].exports.insert(s);
-            }
+            chunking.chunks[c].entry_cjs = Some(s);
+            chunking.share(c, chunking.chunk_of[entry], s);
             if let Some(p) = plans[entry].as_mut() {
                 p.keep.insert(s);
             }
@@ -1395,57 +1739,58 @@ pub fn link(
         let mut exports = Vec::new();
         for (name, r) in list {
             let repl = match &r {
-                Res::Binding(o, id) => top_syms
+                Res::Binding(o, id) => syms
+                    .top
                     .get(&(*o, id.clone()))
                     .map_or(Repl::Undefined, |&s| Repl::Sym(s)),
-                Res::Namespace(o) => ns_sym.get(o).map_or(Repl::EmptyObject, |&s| Repl::Sym(s)),
-                Res::CjsProp(o, p) => match import_vars.get(&(entry, *o)) {
+                Res::Namespace(o) => syms.ns.get(o).map_or(Repl::EmptyObject, |&s| Repl::Sym(s)),
+                Res::CjsProp(o, p) => match syms.import_vars.get(&(entry, *o)) {
                     Some(&v) => Repl::Member(v, p.clone()),
                     None => Repl::Undefined,
                 },
-                Res::CjsNamespace(o) => import_vars
+                Res::CjsNamespace(o) => syms
+                    .import_vars
                     .get(&(entry, *o))
                     .map_or(Repl::Undefined, |&v| Repl::Sym(v)),
                 Res::Asset(o) => Repl::Url(*o),
                 _ => Repl::Undefined,
             };
             if let Repl::Sym(s) | Repl::Member(s, _) = &repl
-                && let Some(&o) = owner.get(s)
+                && let Some(&o) = syms.owner.get(s)
             {
                 if let Some(p) = plans[o].as_mut() {
                     p.keep.insert(*s);
                 }
-                let co = chunk_of[o];
-                if co != usize::MAX && co != c {
-                    chunks[c].imports.entry(co).or_default().insert(*s);
-                    chunks[co].exports.insert(*s);
-                }
+                chunking.share(c, chunking.chunk_of[o], *s);
             }
             exports.push((name, repl));
         }
-        chunks[c].entry_exports = exports;
-        chunks[c].entry_namespace = ns_sym.get(&entry).copied();
-        if let Some(ns) = chunks[c].entry_namespace
+        let chunk = &mut chunking.chunks[c];
+        chunk.entry_exports = exports;
+        chunk.entry_namespace = syms.ns.get(&entry).copied();
+        if let Some(ns) = chunk.entry_namespace
             && let Some(p) = plans[entry].as_mut()
         {
             p.keep.insert(ns);
         }
         // An entry module that sits in a shared chunk: its entry chunk
         // imports that chunk.
-        let ce = chunk_of[entry];
+        let ce = chunking.chunk_of[entry];
         if ce != usize::MAX && ce != c {
-            chunks[c].imports.entry(ce).or_default();
+            chunking.chunks[c].imports.entry(ce).or_default();
         }
     }
+}
 
-    for (e, (css, assets)) in entry_styles.into_iter().enumerate() {
-        chunks[e].css = css;
-        chunks[e].assets = assets;
-    }
-
-    // Final names: unique across the build, never a global any module
-    // reads, nor a reserved word. Minified builds get short names, the
-    // most used first.
+/// Final names: unique across the build, never a global any module
+/// reads, nor a reserved word. Minified builds get short names, the most
+/// used first.
+fn assign_names(
+    modules: &[ModuleData],
+    needed: &[bool],
+    syms: &Symbols,
+    minify: bool,
+) -> Vec<Atom> {
     let mut reserved: HashSet<String> = RESERVED.iter().map(|s| (*s).to_string()).collect();
     for (i, m) in modules.iter().enumerate() {
         if needed[i]
@@ -1454,50 +1799,51 @@ pub fn link(
             reserved.extend(j.globals_used.iter().map(ToString::to_string));
         }
     }
-    let names = if opts.minify {
-        let mut order: Vec<SymId> = (0..syms.base.len()).collect();
-        order.sort_by_key(|&s| (std::cmp::Reverse(syms.count[s]), s));
-        let mut names = vec![Atom::default(); syms.base.len()];
-        let mut k = 0usize;
-        for s in order {
-            loop {
-                let candidate = short_name(k);
-                k += 1;
-                if !reserved.contains(&candidate) {
-                    names[s] = Atom::from(candidate);
-                    break;
-                }
+    if minify {
+        short_names(syms, &reserved)
+    } else {
+        readable_names(syms, reserved)
+    }
+}
+
+/// `a`, `b`, …: the most used symbol gets the shortest name.
+fn short_names(syms: &Symbols, reserved: &HashSet<String>) -> Vec<Atom> {
+    let mut order: Vec<SymId> = (0..syms.base.len()).collect();
+    order.sort_by_key(|&s| (std::cmp::Reverse(syms.count[s]), s));
+    let mut names = vec![Atom::default(); syms.base.len()];
+    let mut k = 0usize;
+    for s in order {
+        loop {
+            let candidate = short_name(k);
+            k += 1;
+            if !reserved.contains(&candidate) {
+                names[s] = Atom::from(candidate);
+                break;
             }
         }
-        names
-    } else {
-        let mut taken: HashSet<String> = reserved;
-        // The next suffix to try per base name: a thousand modules that
-        // each declare `value` must not cost a million probes.
-        let mut next: HashMap<&str, usize> = HashMap::new();
-        syms.base
-            .iter()
-            .map(|b| {
-                let base = if b.is_empty() { "_" } else { b.as_str() };
-                let mut name = base.to_string();
-                let k = next.entry(base).or_insert(2);
-                while !taken.insert(name.clone()) {
-                    name = format!("{base}{k}");
-                    *k += 1;
-                }
-                Atom::from(name)
-            })
-            .collect()
-    };
+    }
+    names
+}
 
-    Ok(Linked {
-        entry_points,
-        plans,
-        chunks,
-        names,
-        helpers,
-        warnings,
-    })
+/// Each symbol's base name, with a number after it where that is taken.
+fn readable_names(syms: &Symbols, reserved: HashSet<String>) -> Vec<Atom> {
+    let mut taken: HashSet<String> = reserved;
+    // The next suffix to try per base name: a thousand modules that
+    // each declare `value` must not cost a million probes.
+    let mut next: HashMap<&str, usize> = HashMap::new();
+    syms.base
+        .iter()
+        .map(|b| {
+            let base = if b.is_empty() { "_" } else { b.as_str() };
+            let mut name = base.to_string();
+            let k = next.entry(base).or_insert(2);
+            while !taken.insert(name.clone()) {
+                name = format!("{base}{k}");
+                *k += 1;
+            }
+            Atom::from(name)
+        })
+        .collect()
 }
 
 fn uses_helpers(p: &Plan, helpers: &BTreeMap<&'static str, SymId>) -> bool {
@@ -1577,22 +1923,13 @@ fn styles_of(
 }
 
 /// Names a module's plan creates on demand.
-#[allow(clippy::struct_field_names)] // import_vars are the variables
 struct Vars<'x> {
     syms: &'x mut Symbols,
     /// Import variables set at their `CommonJS` module, by module.
     postludes: &'x mut HashMap<ModuleId, Vec<Prelude>>,
     /// The importer runs lazily (its variables are set in its closure).
     lazy: bool,
-    import_vars: &'x mut HashMap<(ModuleId, ModuleId), SymId>,
-    /// `module.exports` itself, for namespace imports of files compiled
-    /// without `esModuleInterop`.
-    raw_vars: &'x mut HashMap<(ModuleId, ModuleId), SymId>,
-    extra: &'x mut Vec<(SymId, ModuleId)>,
     modules: &'x [ModuleData],
-    wrap_sym: &'x HashMap<ModuleId, SymId>,
-    top_syms: &'x HashMap<(ModuleId, Id), SymId>,
-    ns_sym: &'x HashMap<ModuleId, SymId>,
     m: ModuleId,
     node_mode: bool,
 }
@@ -1610,20 +1947,29 @@ impl Vars<'_> {
     }
 
     fn var(&mut self, t: ModuleId, prelude: &mut Vec<Prelude>, interop: bool) -> SymId {
-        let vars = if interop {
-            &mut *self.import_vars
+        let known = if interop {
+            &self.syms.import_vars
         } else {
-            &mut *self.raw_vars
+            &self.syms.raw_vars
         };
-        if let Some(&v) = vars.get(&(self.m, t)) {
+        if let Some(&v) = known.get(&(self.m, t)) {
             return v;
         }
+        // Declared where it is set: in a lazy importer's closure, else
+        // where the `CommonJS` module stands in evaluation order.
+        let owner = if self.lazy { self.m } else { t };
         let v = self.syms.add(
             &format!("import_{}", super::ident_stem(&self.modules[t].name)),
             4,
+            owner,
         );
+        let vars = if interop {
+            &mut self.syms.import_vars
+        } else {
+            &mut self.syms.raw_vars
+        };
         vars.insert((self.m, t), v);
-        let require = self.wrap_sym.get(&t).copied().unwrap_or(0);
+        let require = self.syms.wrap.get(&t).copied().unwrap_or(0);
         let var = Prelude::ImportVar {
             var: v,
             require,
@@ -1631,10 +1977,8 @@ impl Vars<'_> {
             interop,
         };
         if self.lazy {
-            self.extra.push((v, self.m));
             prelude.push(var);
         } else {
-            self.extra.push((v, t));
             self.postludes.entry(t).or_default().push(var);
         }
         v
@@ -1643,11 +1987,13 @@ impl Vars<'_> {
     fn repl(&mut self, r: &Res, prelude: &mut Vec<Prelude>) -> Repl {
         match r {
             Res::Binding(o, id) => self
-                .top_syms
+                .syms
+                .top
                 .get(&(*o, id.clone()))
                 .map_or(Repl::Undefined, |&s| Repl::Sym(s)),
             Res::Namespace(o) => self
-                .ns_sym
+                .syms
+                .ns
                 .get(o)
                 .map_or(Repl::EmptyObject, |&s| Repl::Sym(s)),
             Res::CjsProp(o, p) => Repl::Member(self.import_var(*o, prelude), p.clone()),
