@@ -47,7 +47,18 @@ pub struct Placeholders<'a> {
     pub chunk: &'a (dyn Fn(usize) -> String + Sync),
 }
 
-/// Rewrites, optimises and prints one module.
+/// Rewrites, optimises and prints one module, in steps:
+/// 1. rewrite its code by the plan (`Rewrite`: imports, calls, `this`,
+///    renamed bindings);
+/// 2. `prelude_stmts`: the statements of its preludes and postludes, and
+///    its namespace objects for the chunk's head;
+/// 3. `body_stmts`: its own statements (the unminified runtime's shaken);
+/// 4. `wrap_stmts`: all of it in the module's closure, if any;
+/// 5. `mark_kept`: what the rest of the build reads, for the minifier
+///    (or the dead-code pass);
+/// 6. optimise (`js::optimize`), then `rename_moved_bindings`: top-level
+///    bindings the minifier made get names of their own;
+/// 7. print the code, and `print_head`: the namespace objects.
 pub fn emit_module(
     module_index: ModuleId,
     mut js: Js,
@@ -63,32 +74,13 @@ pub fn emit_module(
         let comments = comments_of(&mut js);
         let free = SyntaxContext::empty().apply_mark(js.unresolved_mark);
         let top = SyntaxContext::empty().apply_mark(js.top_level_mark);
-        let names = &linked.names;
-        // Names this module declares at chunk level.
-        let mut own: HashSet<SymId> = plan.renames.values().copied().collect();
-        if let Some(Wrap::Cjs(s) | Wrap::Esm(s)) = plan.wrap {
-            own.insert(s);
-        }
-        for p in plan.prelude.iter().chain(&plan.postlude) {
-            match p {
-                Prelude::ImportVar { var, .. } | Prelude::Namespace { var, .. } => {
-                    own.insert(*var);
-                }
-                Prelude::Init(_) => {}
-            }
-        }
-        let ident = |s: SymId| -> Ident {
-            let ctxt = if own.contains(&s) { top } else { free };
-            Ident::new(names.get(s).cloned().unwrap_or_default(), DUMMY_SP, ctxt)
-        };
-        let helper =
-            |h: &str| -> Expr { Expr::Ident(ident(linked.helpers.get(h).copied().unwrap_or(0))) };
+        let idents = Idents::new(plan, linked, top, free);
+        // Imports, calls, `this` and renamed bindings, by the plan.
         let is_cjs = matches!(plan.wrap, Some(Wrap::Cjs(_)));
         let mut module = std::sync::Arc::unwrap_or_clone(std::mem::take(&mut js.program));
         let mut rw = Rewrite {
             plan,
-            ident: &ident,
-            helper: &helper,
+            idents: &idents,
             ph,
             free,
             top,
@@ -99,306 +91,18 @@ pub fn emit_module(
             },
             iife: format == OutFormat::Iife,
             fn_depth: 0,
-            names,
+            names: &linked.names,
         };
         module.visit_mut_with(&mut rw);
 
-        let mut prelude: Vec<Stmt> = Vec::new();
-        let mut postlude: Vec<Stmt> = Vec::new();
-        // Namespace objects exist before any module runs (as a module
-        // namespace does): they go to the chunk's head.
-        let mut head: Vec<Stmt> = Vec::new();
-        for (p, to_post) in plan
-            .prelude
-            .iter()
-            .map(|p| (p, false))
-            .chain(plan.postlude.iter().map(|p| (p, true)))
-        {
-            let prelude = if to_post { &mut postlude } else { &mut prelude };
-            match p {
-                Prelude::ImportVar {
-                    var,
-                    require,
-                    node_mode,
-                    interop,
-                } => {
-                    let exports = Expr::Ident(ident(*require)).as_call(DUMMY_SP, vec![]);
-                    if !*interop {
-                        prelude.push(var_stmt(ident(*var), exports));
-                        continue;
-                    }
-                    let mut args = vec![exports.as_arg()];
-                    if *node_mode {
-                        args.push(Expr::Lit(Lit::Num(Number::from(1.0))).as_arg());
-                    }
-                    prelude.push(var_stmt(
-                        ident(*var),
-                        helper("__toESM").as_call(DUMMY_SP, args),
-                    ));
-                }
-                Prelude::Init(s) => {
-                    prelude.push(Expr::Ident(ident(*s)).as_call(DUMMY_SP, vec![]).into_stmt());
-                }
-                Prelude::Namespace { var, members } => {
-                    let prelude = &mut head;
-                    prelude.push(var_stmt(
-                        ident(*var),
-                        Expr::Object(ObjectLit {
-                            span: DUMMY_SP,
-                            props: vec![],
-                        }),
-                    ));
-                    if !members.is_empty() {
-                        let props = members
-                            .iter()
-                            .map(|(name, r)| {
-                                let value = match rw.repl_expr(r) {
-                                    // `() => ({})`, not a block.
-                                    e @ Expr::Object(_) => Expr::Paren(ParenExpr {
-                                        span: DUMMY_SP,
-                                        expr: Box::new(e),
-                                    }),
-                                    e => e,
-                                };
-                                PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
-                                    key: prop_name(name),
-                                    value: Box::new(arrow(
-                                        vec![],
-                                        ArrowFunctionBody::Expr(Box::new(value)),
-                                    )),
-                                })))
-                            })
-                            .collect();
-                        prelude.push(
-                            helper("__export")
-                                .as_call(
-                                    DUMMY_SP,
-                                    vec![
-                                        Expr::Ident(ident(*var)).as_arg(),
-                                        Expr::Object(ObjectLit {
-                                            span: DUMMY_SP,
-                                            props,
-                                        })
-                                        .as_arg(),
-                                    ],
-                                )
-                                .into_stmt(),
-                        );
-                    }
-                }
-            }
-        }
-
-        let body: Vec<Stmt> = module
-            .body
-            .drain(..)
-            .filter_map(|item| match item {
-                ModuleItem::Stmt(s) => Some(s),
-                ModuleItem::ModuleDecl(_) => None,
-            })
-            .collect();
-        // Without the minifier nothing drops unused helpers: keep the
-        // runtime's declarations that the build uses, and what they use.
-        let body = if module_index == 0 && !opts.minify {
-            let kept: HashSet<Atom> = plan
-                .keep
-                .iter()
-                .filter_map(|&s| names.get(s).cloned())
-                .collect();
-            shake_runtime(body, kept)
-        } else {
-            body
-        };
-        let mut items: Vec<Stmt> = Vec::new();
-        match plan.wrap {
-            Some(Wrap::Cjs(s)) => {
-                let mut inner = prelude;
-                inner.extend(body);
-                let param = |n: &str| Param {
-                    span: DUMMY_SP,
-                    decorators: vec![],
-                    pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, free).into()),
-                };
-                let f = Expr::Fn(FnExpr {
-                    ident: None,
-                    function: Box::new(Function {
-                        params: vec![param("exports"), param("module")],
-                        decorators: vec![],
-                        span: DUMMY_SP,
-                        ctxt: SyntaxContext::empty(),
-                        body: Some(FunctionBody {
-                            span: DUMMY_SP,
-                            stmts: inner,
-                        }),
-                        this_param: None,
-                        is_generator: false,
-                        is_async: false,
-                        type_params: None,
-                        return_type: None,
-                    }),
-                });
-                items.push(var_stmt(
-                    ident(s),
-                    helper("__commonJS").as_call(DUMMY_SP, vec![f.as_arg()]),
-                ));
-                items.extend(postlude);
-            }
-            Some(Wrap::Esm(s)) => {
-                // Bindings are hoisted out of the closure so other modules
-                // can name them; functions move out whole.
-                let mut hoisted: Vec<Ident> = Vec::new();
-                let mut outside: Vec<Stmt> = Vec::new();
-                let mut inner: Vec<Stmt> = prelude;
-                for stmt in body {
-                    match stmt {
-                        Stmt::Decl(Decl::Fn(_)) => outside.push(stmt),
-                        Stmt::Decl(Decl::Class(c)) => {
-                            hoisted.push(c.ident.clone());
-                            let id = c.ident.clone();
-                            inner.push(
-                                AssignExpr {
-                                    span: DUMMY_SP,
-                                    op: AssignOp::Assign,
-                                    left: AssignTarget::Simple(SimpleAssignTarget::Ident(
-                                        id.into(),
-                                    )),
-                                    right: Box::new(Expr::Class(ClassExpr {
-                                        ident: Some(c.ident),
-                                        class: c.class,
-                                    })),
-                                }
-                                .into_stmt(),
-                            );
-                        }
-                        Stmt::Decl(Decl::Var(v)) => {
-                            for d in v.decls {
-                                for id in find_pat_ids::<_, Id>(&d.name) {
-                                    hoisted.push(Ident::new(id.0, DUMMY_SP, id.1));
-                                }
-                                if let Some(init) = d.init {
-                                    match AssignTarget::try_from(d.name) {
-                                        Ok(left) => inner.push(
-                                            AssignExpr {
-                                                span: DUMMY_SP,
-                                                op: AssignOp::Assign,
-                                                left,
-                                                right: init,
-                                            }
-                                            .into_stmt(),
-                                        ),
-                                        Err(_) => inner.push(Stmt::Expr(ExprStmt {
-                                            span: DUMMY_SP,
-                                            expr: init,
-                                        })),
-                                    }
-                                }
-                            }
-                        }
-                        mut other => {
-                            // `for (var i …)` and other nested `var`s are
-                            // module bindings too: declared outside,
-                            // assigned inside.
-                            let nested: Vec<Id> = scope_bindings(&other);
-                            if !nested.is_empty() {
-                                other.visit_mut_with(&mut VarsToAssignments);
-                                hoisted.extend(
-                                    nested
-                                        .into_iter()
-                                        .map(|id| Ident::new(id.0, DUMMY_SP, id.1)),
-                                );
-                            }
-                            inner.push(other);
-                        }
-                    }
-                }
-                if !hoisted.is_empty() {
-                    items.push(Stmt::Decl(Decl::Var(Box::new(VarDecl {
-                        span: DUMMY_SP,
-                        ctxt: SyntaxContext::empty(),
-                        kind: VarDeclKind::Var,
-                        declare: false,
-                        decls: hoisted
-                            .into_iter()
-                            .map(|i| VarDeclarator {
-                                span: DUMMY_SP,
-                                name: Pat::Ident(i.into()),
-                                init: None,
-                                definite: false,
-                            })
-                            .collect(),
-                    }))));
-                }
-                items.extend(outside);
-                let f = arrow(
-                    vec![],
-                    ArrowFunctionBody::FunctionBody(FunctionBody {
-                        span: DUMMY_SP,
-                        stmts: inner,
-                    }),
-                );
-                items.push(var_stmt(
-                    ident(s),
-                    helper("__esm").as_call(DUMMY_SP, vec![f.as_arg()]),
-                ));
-            }
-            _ => {
-                items.extend(prelude);
-                items.extend(body);
-            }
-        }
-        // Tell the minifier which chunk-level names the rest of the build
-        // reads; everything else at the top level may go if unused.
-        let keep: Vec<ExportSpecifier> = plan
-            .keep
-            .iter()
-            .filter(|s| own.contains(s))
-            .map(|&s| {
-                ExportSpecifier::Named(ExportNamedSpecifier {
-                    span: DUMMY_SP,
-                    orig: ModuleExportName::Ident(ident(s)),
-                    exported: None,
-                    is_type_only: false,
-                })
-            })
-            .collect();
+        // Preludes and the chunk head's namespace objects; the module's
+        // own statements; all of it in its closure.
+        let stmts = prelude_stmts(plan, &idents, &rw);
+        let body = body_stmts(&mut module, module_index, plan, &idents, opts);
+        let items = wrap_stmts(plan, &idents, stmts.prelude, stmts.postlude, body);
         module.body = items.into_iter().map(ModuleItem::Stmt).collect();
-        if !opts.minify {
-            // Tree shaking without the minifier: unused top-level
-            // declarations go, those the rest of the build reads stay.
-            let retain: Vec<Atom> = plan
-                .keep
-                .iter()
-                .filter(|s| own.contains(s))
-                .filter_map(|&s| names.get(s).cloned())
-                .collect();
-            let mut program = Program::Module(std::mem::replace(&mut module, Module::dummy()));
-            program.mutate(
-                swc_core::ecma::transforms::optimization::simplify::dce::dce(
-                    swc_core::ecma::transforms::optimization::simplify::dce::Config {
-                        top_level: true,
-                        top_retain: retain,
-                        ..Default::default()
-                    },
-                    js.unresolved_mark,
-                ),
-            );
-            if let Program::Module(m) = program {
-                module = m;
-            }
-        }
-        if opts.minify && !keep.is_empty() {
-            module
-                .body
-                .push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(
-                    NamedExport {
-                        span: DUMMY_SP,
-                        specifiers: keep,
-                        src: None,
-                        type_only: false,
-                        with: None,
-                    },
-                )));
-        }
+        // What the rest of the build reads stays; then minify.
+        let module = mark_kept(module, plan, &idents, js.unresolved_mark, opts);
         let mut f = Front {
             cm: js.cm.clone(),
             fm: js.fm.clone(),
@@ -412,47 +116,504 @@ pub fn emit_module(
             shown: name.to_string(),
         };
         js::optimize(&mut f, opts, true, false)?;
+        // The export list of kept names goes; bindings the minifier moved
+        // to the top level get names of their own.
         if let Program::Module(m) = &mut f.program {
             m.body
                 .retain(|item| !matches!(item, ModuleItem::ModuleDecl(_)));
-            // The minifier can move bindings to the top level (inlining a
-            // function called once); they would share the chunk's scope
-            // with every other module, so they get names no other module
-            // can have.
-            let own_names: HashSet<Atom> =
-                own.iter().filter_map(|&s| names.get(s).cloned()).collect();
-            let mut fresh: HashMap<Id, Atom> = HashMap::new();
-            for item in &m.body {
-                if let ModuleItem::Stmt(s) = item {
-                    for id in scope_bindings(s) {
-                        if !own_names.contains(&id.0) {
-                            let name = Atom::from(format!("{}${}", id.0, module_index));
-                            fresh.insert(id, name);
+            rename_moved_bindings(m, &idents, module_index);
+        }
+        // Print the code, and the head apart.
+        let (code, map) = js::print(&f, opts, name)?;
+        let head = print_head(f, stmts.head, opts, name)?;
+        Ok(Emitted { head, code, map })
+    })
+}
+
+/// Chunk-level names as identifiers of one module: its own in its
+/// top-level context, the others' free.
+struct Idents<'a> {
+    names: &'a [Atom],
+    helpers: &'a std::collections::BTreeMap<&'static str, SymId>,
+    /// Names this module declares at chunk level.
+    own: HashSet<SymId>,
+    top: SyntaxContext,
+    free: SyntaxContext,
+}
+
+impl<'a> Idents<'a> {
+    fn new(plan: &Plan, linked: &'a Linked, top: SyntaxContext, free: SyntaxContext) -> Self {
+        let mut own: HashSet<SymId> = plan.renames.values().copied().collect();
+        if let Some(Wrap::Cjs(s) | Wrap::Esm(s)) = plan.wrap {
+            own.insert(s);
+        }
+        for p in plan.prelude.iter().chain(&plan.postlude) {
+            match p {
+                Prelude::ImportVar { var, .. } | Prelude::Namespace { var, .. } => {
+                    own.insert(*var);
+                }
+                Prelude::Init(_) => {}
+            }
+        }
+        Idents {
+            names: &linked.names,
+            helpers: &linked.helpers,
+            own,
+            top,
+            free,
+        }
+    }
+
+    fn ident(&self, s: SymId) -> Ident {
+        let ctxt = if self.own.contains(&s) {
+            self.top
+        } else {
+            self.free
+        };
+        Ident::new(
+            self.names.get(s).cloned().unwrap_or_default(),
+            DUMMY_SP,
+            ctxt,
+        )
+    }
+
+    /// The runtime's helper `h`.
+    fn helper(&self, h: &str) -> Expr {
+        Expr::Ident(self.ident(self.helpers.get(h).copied().unwrap_or(0)))
+    }
+
+    /// The final names of the symbols this module declares that `keep`
+    /// holds.
+    fn own_kept<'k>(
+        &'k self,
+        keep: &'k std::collections::BTreeSet<SymId>,
+    ) -> impl Iterator<Item = SymId> + 'k {
+        keep.iter().copied().filter(|s| self.own.contains(s))
+    }
+}
+
+/// A module's statements besides its own code.
+struct Stmts {
+    /// Before its code (inside its closure).
+    prelude: Vec<Stmt>,
+    /// After its closure: `import_x` variables of its ES importers.
+    postlude: Vec<Stmt>,
+    /// Namespace objects, which exist before any module runs (as a module
+    /// namespace does): they go to the chunk's head.
+    head: Vec<Stmt>,
+}
+
+/// The statements of the plan's preludes and postludes.
+fn prelude_stmts(plan: &Plan, idents: &Idents<'_>, rw: &Rewrite<'_>) -> Stmts {
+    let mut prelude: Vec<Stmt> = Vec::new();
+    let mut postlude: Vec<Stmt> = Vec::new();
+    let mut head: Vec<Stmt> = Vec::new();
+    for (p, to_post) in plan
+        .prelude
+        .iter()
+        .map(|p| (p, false))
+        .chain(plan.postlude.iter().map(|p| (p, true)))
+    {
+        let prelude = if to_post { &mut postlude } else { &mut prelude };
+        match p {
+            Prelude::ImportVar {
+                var,
+                require,
+                node_mode,
+                interop,
+            } => {
+                let exports = Expr::Ident(idents.ident(*require)).as_call(DUMMY_SP, vec![]);
+                if !*interop {
+                    prelude.push(var_stmt(idents.ident(*var), exports));
+                    continue;
+                }
+                let mut args = vec![exports.as_arg()];
+                if *node_mode {
+                    args.push(Expr::Lit(Lit::Num(Number::from(1.0))).as_arg());
+                }
+                prelude.push(var_stmt(
+                    idents.ident(*var),
+                    idents.helper("__toESM").as_call(DUMMY_SP, args),
+                ));
+            }
+            Prelude::Init(s) => {
+                prelude.push(
+                    Expr::Ident(idents.ident(*s))
+                        .as_call(DUMMY_SP, vec![])
+                        .into_stmt(),
+                );
+            }
+            Prelude::Namespace { var, members } => {
+                namespace_stmts(*var, members, idents, rw, &mut head);
+            }
+        }
+    }
+    Stmts {
+        prelude,
+        postlude,
+        head,
+    }
+}
+
+/// `var x_exports = {}; __export(x_exports, { name: () => value, … });`
+fn namespace_stmts(
+    var: SymId,
+    members: &[(Atom, Repl)],
+    idents: &Idents<'_>,
+    rw: &Rewrite<'_>,
+    out: &mut Vec<Stmt>,
+) {
+    out.push(var_stmt(
+        idents.ident(var),
+        Expr::Object(ObjectLit {
+            span: DUMMY_SP,
+            props: vec![],
+        }),
+    ));
+    if members.is_empty() {
+        return;
+    }
+    let props = members
+        .iter()
+        .map(|(name, r)| {
+            let value = match rw.repl_expr(r) {
+                // `() => ({})`, not a block.
+                e @ Expr::Object(_) => Expr::Paren(ParenExpr {
+                    span: DUMMY_SP,
+                    expr: Box::new(e),
+                }),
+                e => e,
+            };
+            PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                key: prop_name(name),
+                value: Box::new(arrow(vec![], ArrowFunctionBody::Expr(Box::new(value)))),
+            })))
+        })
+        .collect();
+    out.push(
+        idents
+            .helper("__export")
+            .as_call(
+                DUMMY_SP,
+                vec![
+                    Expr::Ident(idents.ident(var)).as_arg(),
+                    Expr::Object(ObjectLit {
+                        span: DUMMY_SP,
+                        props,
+                    })
+                    .as_arg(),
+                ],
+            )
+            .into_stmt(),
+    );
+}
+
+/// The module's own statements (its declarations were taken out when it
+/// was loaded). Without the minifier nothing drops unused helpers: of
+/// the runtime, the declarations the build uses, and what they use.
+fn body_stmts(
+    module: &mut Module,
+    module_index: ModuleId,
+    plan: &Plan,
+    idents: &Idents<'_>,
+    opts: &JsOptions,
+) -> Vec<Stmt> {
+    let body: Vec<Stmt> = module
+        .body
+        .drain(..)
+        .filter_map(|item| match item {
+            ModuleItem::Stmt(s) => Some(s),
+            ModuleItem::ModuleDecl(_) => None,
+        })
+        .collect();
+    if module_index == 0 && !opts.minify {
+        let kept: HashSet<Atom> = plan
+            .keep
+            .iter()
+            .filter_map(|&s| idents.names.get(s).cloned())
+            .collect();
+        shake_runtime(body, kept)
+    } else {
+        body
+    }
+}
+
+/// The module's statements in its closure: `__commonJS` (its postlude
+/// after), `__esm` (bindings hoisted out), or none.
+fn wrap_stmts(
+    plan: &Plan,
+    idents: &Idents<'_>,
+    prelude: Vec<Stmt>,
+    postlude: Vec<Stmt>,
+    body: Vec<Stmt>,
+) -> Vec<Stmt> {
+    let mut items: Vec<Stmt> = Vec::new();
+    match plan.wrap {
+        Some(Wrap::Cjs(s)) => {
+            let mut inner = prelude;
+            inner.extend(body);
+            let param = |n: &str| Param {
+                span: DUMMY_SP,
+                decorators: vec![],
+                pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, idents.free).into()),
+            };
+            let f = Expr::Fn(FnExpr {
+                ident: None,
+                function: Box::new(Function {
+                    params: vec![param("exports"), param("module")],
+                    decorators: vec![],
+                    span: DUMMY_SP,
+                    ctxt: SyntaxContext::empty(),
+                    body: Some(FunctionBody {
+                        span: DUMMY_SP,
+                        stmts: inner,
+                    }),
+                    this_param: None,
+                    is_generator: false,
+                    is_async: false,
+                    type_params: None,
+                    return_type: None,
+                }),
+            });
+            items.push(var_stmt(
+                idents.ident(s),
+                idents
+                    .helper("__commonJS")
+                    .as_call(DUMMY_SP, vec![f.as_arg()]),
+            ));
+            items.extend(postlude);
+        }
+        Some(Wrap::Esm(s)) => {
+            let EsmSplit {
+                hoisted,
+                outside,
+                inner,
+            } = hoist(prelude, body);
+            if !hoisted.is_empty() {
+                items.push(Stmt::Decl(Decl::Var(Box::new(VarDecl {
+                    span: DUMMY_SP,
+                    ctxt: SyntaxContext::empty(),
+                    kind: VarDeclKind::Var,
+                    declare: false,
+                    decls: hoisted
+                        .into_iter()
+                        .map(|i| VarDeclarator {
+                            span: DUMMY_SP,
+                            name: Pat::Ident(i.into()),
+                            init: None,
+                            definite: false,
+                        })
+                        .collect(),
+                }))));
+            }
+            items.extend(outside);
+            let f = arrow(
+                vec![],
+                ArrowFunctionBody::FunctionBody(FunctionBody {
+                    span: DUMMY_SP,
+                    stmts: inner,
+                }),
+            );
+            items.push(var_stmt(
+                idents.ident(s),
+                idents.helper("__esm").as_call(DUMMY_SP, vec![f.as_arg()]),
+            ));
+        }
+        _ => {
+            items.extend(prelude);
+            items.extend(body);
+        }
+    }
+    items
+}
+
+/// An `__esm` module's statements, split.
+struct EsmSplit {
+    /// Bindings declared outside the closure, so other modules can name
+    /// them.
+    hoisted: Vec<Ident>,
+    /// Function declarations, moved out whole.
+    outside: Vec<Stmt>,
+    /// The closure's body: declarations become assignments.
+    inner: Vec<Stmt>,
+}
+
+/// Bindings are hoisted out of the closure so other modules can name
+/// them; functions move out whole.
+fn hoist(prelude: Vec<Stmt>, body: Vec<Stmt>) -> EsmSplit {
+    let mut hoisted: Vec<Ident> = Vec::new();
+    let mut outside: Vec<Stmt> = Vec::new();
+    let mut inner: Vec<Stmt> = prelude;
+    for stmt in body {
+        match stmt {
+            Stmt::Decl(Decl::Fn(_)) => outside.push(stmt),
+            Stmt::Decl(Decl::Class(c)) => {
+                hoisted.push(c.ident.clone());
+                let id = c.ident.clone();
+                inner.push(
+                    AssignExpr {
+                        span: DUMMY_SP,
+                        op: AssignOp::Assign,
+                        left: AssignTarget::Simple(SimpleAssignTarget::Ident(id.into())),
+                        right: Box::new(Expr::Class(ClassExpr {
+                            ident: Some(c.ident),
+                            class: c.class,
+                        })),
+                    }
+                    .into_stmt(),
+                );
+            }
+            Stmt::Decl(Decl::Var(v)) => {
+                for d in v.decls {
+                    for id in find_pat_ids::<_, Id>(&d.name) {
+                        hoisted.push(Ident::new(id.0, DUMMY_SP, id.1));
+                    }
+                    if let Some(init) = d.init {
+                        match AssignTarget::try_from(d.name) {
+                            Ok(left) => inner.push(
+                                AssignExpr {
+                                    span: DUMMY_SP,
+                                    op: AssignOp::Assign,
+                                    left,
+                                    right: init,
+                                }
+                                .into_stmt(),
+                            ),
+                            Err(_) => inner.push(Stmt::Expr(ExprStmt {
+                                span: DUMMY_SP,
+                                expr: init,
+                            })),
                         }
                     }
                 }
             }
-            if !fresh.is_empty() {
-                m.visit_mut_with(&mut Fresh { names: &fresh });
+            mut other => {
+                // `for (var i …)` and other nested `var`s are
+                // module bindings too: declared outside,
+                // assigned inside.
+                let nested: Vec<Id> = scope_bindings(&other);
+                if !nested.is_empty() {
+                    other.visit_mut_with(&mut VarsToAssignments);
+                    hoisted.extend(
+                        nested
+                            .into_iter()
+                            .map(|id| Ident::new(id.0, DUMMY_SP, id.1)),
+                    );
+                }
+                inner.push(other);
             }
         }
-        let (code, map) = js::print(&f, opts, name)?;
-        let head = if head.is_empty() {
-            String::new()
-        } else {
-            let mut head_opts = opts.clone();
-            head_opts.source_map = false;
-            f.program = Program::Module(Module {
+    }
+    EsmSplit {
+        hoisted,
+        outside,
+        inner,
+    }
+}
+
+/// Tells the minifier which chunk-level names the rest of the build
+/// reads (an export list it drops after); everything else at the top
+/// level may go if unused. Without the minifier, a dead-code pass drops
+/// unused top-level declarations and keeps those.
+fn mark_kept(
+    mut module: Module,
+    plan: &Plan,
+    idents: &Idents<'_>,
+    unresolved_mark: Mark,
+    opts: &JsOptions,
+) -> Module {
+    let keep: Vec<ExportSpecifier> = idents
+        .own_kept(&plan.keep)
+        .map(|s| {
+            ExportSpecifier::Named(ExportNamedSpecifier {
                 span: DUMMY_SP,
-                body: head.into_iter().map(ModuleItem::Stmt).collect(),
-                shebang: None,
-            });
-            f.comments = swc_core::common::comments::SingleThreadedComments::default();
-            f.legal = Vec::new();
-            js::print(&f, &head_opts, name)?.0
-        };
-        Ok(Emitted { head, code, map })
-    })
+                orig: ModuleExportName::Ident(idents.ident(s)),
+                exported: None,
+                is_type_only: false,
+            })
+        })
+        .collect();
+    if !opts.minify {
+        let retain: Vec<Atom> = idents
+            .own_kept(&plan.keep)
+            .filter_map(|s| idents.names.get(s).cloned())
+            .collect();
+        let mut program = Program::Module(std::mem::replace(&mut module, Module::dummy()));
+        program.mutate(
+            swc_core::ecma::transforms::optimization::simplify::dce::dce(
+                swc_core::ecma::transforms::optimization::simplify::dce::Config {
+                    top_level: true,
+                    top_retain: retain,
+                    ..Default::default()
+                },
+                unresolved_mark,
+            ),
+        );
+        if let Program::Module(m) = program {
+            module = m;
+        }
+    }
+    if opts.minify && !keep.is_empty() {
+        module
+            .body
+            .push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(
+                NamedExport {
+                    span: DUMMY_SP,
+                    specifiers: keep,
+                    src: None,
+                    type_only: false,
+                    with: None,
+                },
+            )));
+    }
+    module
+}
+
+/// The minifier can move bindings to the top level (inlining a function
+/// called once); they would share the chunk's scope with every other
+/// module, so they get names no other module can have.
+fn rename_moved_bindings(m: &mut Module, idents: &Idents<'_>, module_index: ModuleId) {
+    let own_names: HashSet<Atom> = idents
+        .own
+        .iter()
+        .filter_map(|&s| idents.names.get(s).cloned())
+        .collect();
+    let mut fresh: HashMap<Id, Atom> = HashMap::new();
+    for item in &m.body {
+        if let ModuleItem::Stmt(s) = item {
+            for id in scope_bindings(s) {
+                if !own_names.contains(&id.0) {
+                    let name = Atom::from(format!("{}${}", id.0, module_index));
+                    fresh.insert(id, name);
+                }
+            }
+        }
+    }
+    if !fresh.is_empty() {
+        m.visit_mut_with(&mut Fresh { names: &fresh });
+    }
+}
+
+/// The chunk-head statements (namespace objects), printed without a map.
+fn print_head(
+    mut f: Front,
+    head: Vec<Stmt>,
+    opts: &JsOptions,
+    name: &str,
+) -> Result<String, Vec<Diagnostic>> {
+    if head.is_empty() {
+        return Ok(String::new());
+    }
+    let mut head_opts = opts.clone();
+    head_opts.source_map = false;
+    f.program = Program::Module(Module {
+        span: DUMMY_SP,
+        body: head.into_iter().map(ModuleItem::Stmt).collect(),
+        shebang: None,
+    });
+    f.comments = swc_core::common::comments::SingleThreadedComments::default();
+    f.legal = Vec::new();
+    Ok(js::print(&f, &head_opts, name)?.0)
 }
 
 /// `(params) => body`.
@@ -506,8 +667,7 @@ pub fn is_identifier(s: &str) -> bool {
 
 struct Rewrite<'a> {
     plan: &'a Plan,
-    ident: &'a dyn Fn(SymId) -> Ident,
-    helper: &'a dyn Fn(&str) -> Expr,
+    idents: &'a Idents<'a>,
     ph: &'a Placeholders<'a>,
     free: SyntaxContext,
     /// The module's top-level context, which every renamed binding takes:
@@ -525,8 +685,8 @@ struct Rewrite<'a> {
 impl Rewrite<'_> {
     fn repl_expr(&self, r: &Repl) -> Expr {
         match r {
-            Repl::Sym(s) => Expr::Ident((self.ident)(*s)),
-            Repl::Member(s, prop) => Expr::Ident((self.ident)(*s))
+            Repl::Sym(s) => Expr::Ident(self.idents.ident(*s)),
+            Repl::Member(s, prop) => Expr::Ident(self.idents.ident(*s))
                 .make_member(IdentName::new(prop.clone(), DUMMY_SP))
                 .into(),
             Repl::Url(m) => Expr::Lit(Lit::Str(Str {
@@ -570,14 +730,16 @@ impl Rewrite<'_> {
 
     fn call_repl(&self, c: &CallRepl) -> Expr {
         match c {
-            CallRepl::Call(s) => Expr::Ident((self.ident)(*s)).as_call(DUMMY_SP, vec![]),
-            CallRepl::Value(s) => Expr::Ident((self.ident)(*s)),
+            CallRepl::Call(s) => Expr::Ident(self.idents.ident(*s)).as_call(DUMMY_SP, vec![]),
+            CallRepl::Value(s) => Expr::Ident(self.idents.ident(*s)),
             CallRepl::ToCommonJs { init, ns } => {
-                let conv = (self.helper)("__toCommonJS")
-                    .as_call(DUMMY_SP, vec![Expr::Ident((self.ident)(*ns)).as_arg()]);
+                let conv = self
+                    .idents
+                    .helper("__toCommonJS")
+                    .as_call(DUMMY_SP, vec![Expr::Ident(self.idents.ident(*ns)).as_arg()]);
                 match init {
                     Some(i) => seq(vec![
-                        Expr::Ident((self.ident)(*i)).as_call(DUMMY_SP, vec![]),
+                        Expr::Ident(self.idents.ident(*i)).as_call(DUMMY_SP, vec![]),
                         conv,
                     ]),
                     None => conv,
@@ -613,7 +775,8 @@ impl Rewrite<'_> {
                         elems: vec![
                             Some(load.as_arg()),
                             Some(
-                                (self.helper)("__loadCss")
+                                self.idents
+                                    .helper("__loadCss")
                                     .as_call(
                                         DUMMY_SP,
                                         vec![str_lit((self.ph.css)(*entry)).as_arg()],
@@ -657,23 +820,23 @@ impl Rewrite<'_> {
             }
             CallRepl::InlineCjs { require, node_mode } => {
                 let mut args = vec![
-                    Expr::Ident((self.ident)(*require))
+                    Expr::Ident(self.idents.ident(*require))
                         .as_call(DUMMY_SP, vec![])
                         .as_arg(),
                 ];
                 if *node_mode {
                     args.push(Expr::Lit(Lit::Num(Number::from(1.0))).as_arg());
                 }
-                let value = (self.helper)("__toESM").as_call(DUMMY_SP, args);
+                let value = self.idents.helper("__toESM").as_call(DUMMY_SP, args);
                 promise_then(value, self.free)
             }
             CallRepl::Inline { init, ns } => {
                 let value = match init {
                     Some(i) => seq(vec![
-                        Expr::Ident((self.ident)(*i)).as_call(DUMMY_SP, vec![]),
-                        Expr::Ident((self.ident)(*ns)),
+                        Expr::Ident(self.idents.ident(*i)).as_call(DUMMY_SP, vec![]),
+                        Expr::Ident(self.idents.ident(*ns)),
                     ]),
-                    None => Expr::Ident((self.ident)(*ns)),
+                    None => Expr::Ident(self.idents.ident(*ns)),
                 };
                 promise_then(value, self.free)
             }
