@@ -212,7 +212,10 @@ pub struct ModuleData {
 /// name → JS expression text.
 pub type Defines = BTreeMap<String, String>;
 
-/// Loads the JS module at `path` (whose text is `text`).
+/// Loads the JS module at `path` (whose text is `text`): parses and
+/// transforms it (`parse`), takes its module declarations out as tables,
+/// finds its top-level bindings, uses and records (`Analysis`), and what
+/// will fail in the browser (`load_warnings`).
 #[allow(clippy::too_many_arguments)] // one job with its inputs spelled out
 pub fn load_js(
     name: &str,
@@ -225,45 +228,8 @@ pub fn load_js(
     json: bool,
 ) -> Result<(Js, Vec<Record>), Vec<Diagnostic>> {
     let globals = Arc::new(Globals::new());
-    let result = GLOBALS.set(&globals, || -> Result<_, Vec<Diagnostic>> {
-        let mut replaced = 0;
-        let mut f = js::front(name, shown, text, kind, opts, &mut |program, unresolved| {
-            if json {
-                program.visit_mut_with(&mut ProtoKeys);
-            }
-            // Hot-reload guards of other bundlers are dead code here (a
-            // pass only where the text can hold one).
-            if text.contains(".hot") {
-                let mut hot = HotGuards {
-                    esm: matches!(program, Program::Module(m)
-                        if m.body.iter().any(ModuleItem::is_module_decl)),
-                    unresolved: SyntaxContext::empty().apply_mark(unresolved),
-                    replaced: 0,
-                };
-                program.visit_mut_with(&mut hot);
-                replaced += hot.replaced;
-            }
-            if !defines.is_empty() {
-                let mut d = Define {
-                    defines,
-                    unresolved: SyntaxContext::empty().apply_mark(unresolved),
-                    replaced: 0,
-                };
-                program.visit_mut_with(&mut d);
-                replaced += d.replaced;
-            }
-        })?;
-        // Constant conditions (`"production" !== "production"`) and the
-        // branches they kill go before the graph is read, so a dead
-        // `require` is not bundled. Only where a define made a constant:
-        // the minifier folds the rest later.
-        if replaced > 0 {
-            f.program.mutate(expr_simplifier(
-                f.unresolved_mark,
-                swc_core::ecma::transforms::optimization::simplify::expr::Config::default(),
-            ));
-            f.program.mutate(dead_branch_remover(f.unresolved_mark));
-        }
+    GLOBALS.set(&globals, || -> Result<_, Vec<Diagnostic>> {
+        let mut f = parse(name, shown, text, kind, opts, defines, json)?;
         let program = std::mem::replace(&mut f.program, Program::Module(Module::dummy()));
         let mut module = match program {
             Program::Module(m) => m,
@@ -277,18 +243,7 @@ pub fn load_js(
         let top = SyntaxContext::empty().apply_mark(f.top_level_mark);
         let mut a = Analysis::new(&f.fm, text, unresolved, top, name);
         a.take_module_decls(&mut module);
-        // The module's bindings, in declaration order (once each).
-        let mut bindings: Vec<Id> = Vec::new();
-        let mut seen: HashSet<Id> = HashSet::new();
-        for item in &module.body {
-            if let ModuleItem::Stmt(s) = item {
-                for id in scope_bindings(s) {
-                    if seen.insert(id.clone()) {
-                        bindings.push(id);
-                    }
-                }
-            }
-        }
+        let bindings = top_level_bindings(&module);
         // Top-level bindings that transforms made (a decorated class's
         // `_Foo`, inlined helpers) have contexts of their own: they are
         // counted by identity like those the source wrote.
@@ -301,48 +256,11 @@ pub fn load_js(
         };
         module.visit_with(&mut records_visitor);
         let is_esm = a.esm_syntax || a.has_import_meta;
-        // What will throw in the browser, said where it is written; not for
-        // packages, which users do not edit.
-        // A span as a byte range of the text.
-        let range = |span: Span| {
-            let lo = (span.lo.0.saturating_sub(f.fm.start_pos.0) as usize).min(text.len());
-            let hi = (span.hi.0.saturating_sub(f.fm.start_pos.0) as usize).clamp(lo, text.len());
-            lo..hi
-        };
-        let mut warnings = Vec::new();
-        if !name.split('/').any(|c| c == "node_modules") {
-            let at = |span: Span| crate::diagnostics::Label::new(shown, f.source.clone(), range(span));
-            for (global, span) in &a.free_cjs {
-                if is_esm && (&**global == "module" || &**global == "exports") {
-                    warnings.push(
-                        Diagnostic::warning(
-                            "COMMONJS_IN_ESM",
-                            crate::diagnostics::Category::Input,
-                            format!(
-                                "`{global}` is not defined in an ES module (this file uses import or export): it throws a ReferenceError in the browser"
-                            ),
-                        )
-                        .with_label(at(*span))
-                        .with_help("use `export`, or check `typeof module !== \"undefined\"` first"),
-                    );
-                }
-            }
-            if let Some(span) = a.free_require {
-                warnings.push(
-                    Diagnostic::warning(
-                        "UNBUNDLED_REQUIRE",
-                        crate::diagnostics::Category::Input,
-                        "this `require` cannot be bundled (it is not a call with one string literal), and browsers have no `require`",
-                    )
-                    .with_label(at(span))
-                    .with_help("use `import`, or `require(\"name\")` with the module's name as a literal"),
-                );
-            }
-        }
+        let warnings = load_warnings(&a, &f, name, shown, is_esm);
         let namespace_calls: Vec<(Id, std::ops::Range<usize>, bool)> = a
             .namespace_calls
             .iter()
-            .map(|(id, span, new)| (id.clone(), range(*span), *new))
+            .map(|(id, span, new)| (id.clone(), byte_range(&f.fm, text, *span), *new))
             .collect();
         let cjs_vars = a.globals_used.contains(&Atom::from("module"))
             || a.globals_used.contains(&Atom::from("exports"));
@@ -374,83 +292,167 @@ pub fn load_js(
             .map(std::cell::RefCell::into_inner)
             .unwrap_or_default();
         let is_ts = kind.is_typescript();
-        Ok((
-            module,
-            a.imports,
-            a.exports,
-            a.stars,
-            a.records,
-            a.globals_used,
-            a.has_tla,
-            format,
-            top_level,
-            f.cm,
-            f.fm,
-            f.unresolved_mark,
-            f.top_level_mark,
-            f.legal,
-            f.names,
-            f.source,
-            leading,
-            trailing,
-            is_ts,
-            warnings,
-            namespace_calls,
-        ))
-    })?;
-    let (
-        program,
-        imports,
-        exports,
-        stars,
-        records,
-        globals_used,
-        has_tla,
-        format,
-        top_level,
-        cm,
-        fm,
-        unresolved_mark,
-        top_level_mark,
-        legal,
-        names,
-        source,
-        leading,
-        trailing,
-        is_ts,
-        warnings,
-        namespace_calls,
-    ) = result;
-    Ok((
-        Js {
-            cm,
-            fm,
-            globals,
-            program: Arc::new(program),
-            leading: Arc::new(leading),
-            trailing: Arc::new(trailing),
-            unresolved_mark,
-            top_level_mark,
-            legal,
-            names: Arc::new(names),
-            source,
-            format,
+        let Analysis {
             imports,
             exports,
             stars,
-            top_level,
+            records,
             globals_used,
             has_tla,
-            is_ts,
-            node_mode,
-            json,
-            digest: [0; 32],
-            raw_namespaces: is_ts && !opts.ts.es_module_interop,
-            namespace_calls,
-            warnings,
-        },
-        records,
-    ))
+            ..
+        } = a;
+        Ok((
+            Js {
+                cm: f.cm,
+                fm: f.fm,
+                globals: globals.clone(),
+                program: Arc::new(module),
+                leading: Arc::new(leading),
+                trailing: Arc::new(trailing),
+                unresolved_mark: f.unresolved_mark,
+                top_level_mark: f.top_level_mark,
+                legal: f.legal,
+                names: Arc::new(f.names),
+                source: f.source,
+                format,
+                imports,
+                exports,
+                stars,
+                top_level,
+                globals_used,
+                has_tla,
+                is_ts,
+                node_mode,
+                json,
+                digest: [0; 32],
+                raw_namespaces: is_ts && !opts.ts.es_module_interop,
+                namespace_calls,
+                warnings,
+            },
+            records,
+        ))
+    })
+}
+
+/// Parses and transforms a module (`js::front`), with the bundler's own
+/// passes after the resolver: JSON's `__proto__` keys, hot-reload guards,
+/// defines; and the dead branches defines make.
+fn parse(
+    name: &str,
+    shown: &str,
+    text: &str,
+    kind: JsKind,
+    opts: &JsOptions,
+    defines: &[(Vec<String>, Expr)],
+    json: bool,
+) -> Result<js::Front, Vec<Diagnostic>> {
+    let mut replaced = 0;
+    let mut f = js::front(name, shown, text, kind, opts, &mut |program, unresolved| {
+        if json {
+            program.visit_mut_with(&mut ProtoKeys);
+        }
+        // Hot-reload guards of other bundlers are dead code here (a
+        // pass only where the text can hold one).
+        if text.contains(".hot") {
+            let mut hot = HotGuards {
+                esm: matches!(program, Program::Module(m)
+                    if m.body.iter().any(ModuleItem::is_module_decl)),
+                unresolved: SyntaxContext::empty().apply_mark(unresolved),
+                replaced: 0,
+            };
+            program.visit_mut_with(&mut hot);
+            replaced += hot.replaced;
+        }
+        if !defines.is_empty() {
+            let mut d = Define {
+                defines,
+                unresolved: SyntaxContext::empty().apply_mark(unresolved),
+                replaced: 0,
+            };
+            program.visit_mut_with(&mut d);
+            replaced += d.replaced;
+        }
+    })?;
+    // Constant conditions (`"production" !== "production"`) and the
+    // branches they kill go before the graph is read, so a dead
+    // `require` is not bundled. Only where a define made a constant:
+    // the minifier folds the rest later.
+    if replaced > 0 {
+        f.program.mutate(expr_simplifier(
+            f.unresolved_mark,
+            swc_core::ecma::transforms::optimization::simplify::expr::Config::default(),
+        ));
+        f.program.mutate(dead_branch_remover(f.unresolved_mark));
+    }
+    Ok(f)
+}
+
+/// The module's bindings, in declaration order (once each).
+fn top_level_bindings(module: &Module) -> Vec<Id> {
+    let mut bindings: Vec<Id> = Vec::new();
+    let mut seen: HashSet<Id> = HashSet::new();
+    for item in &module.body {
+        if let ModuleItem::Stmt(s) = item {
+            for id in scope_bindings(s) {
+                if seen.insert(id.clone()) {
+                    bindings.push(id);
+                }
+            }
+        }
+    }
+    bindings
+}
+
+/// A span as a byte range of the text.
+fn byte_range(fm: &SourceFile, text: &str, span: Span) -> std::ops::Range<usize> {
+    let lo = (span.lo.0.saturating_sub(fm.start_pos.0) as usize).min(text.len());
+    let hi = (span.hi.0.saturating_sub(fm.start_pos.0) as usize).clamp(lo, text.len());
+    lo..hi
+}
+
+/// What will throw in the browser, said where it is written; not for
+/// packages, which users do not edit.
+fn load_warnings(
+    a: &Analysis<'_>,
+    f: &js::Front,
+    name: &str,
+    shown: &str,
+    is_esm: bool,
+) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    if name.split('/').any(|c| c == "node_modules") {
+        return warnings;
+    }
+    let at = |span: Span| {
+        crate::diagnostics::Label::new(shown, f.source.clone(), byte_range(&f.fm, a.text, span))
+    };
+    for (global, span) in &a.free_cjs {
+        if is_esm && (&**global == "module" || &**global == "exports") {
+            warnings.push(
+                Diagnostic::warning(
+                    "COMMONJS_IN_ESM",
+                    crate::diagnostics::Category::Input,
+                    format!(
+                        "`{global}` is not defined in an ES module (this file uses import or export): it throws a ReferenceError in the browser"
+                    ),
+                )
+                .with_label(at(*span))
+                .with_help("use `export`, or check `typeof module !== \"undefined\"` first"),
+            );
+        }
+    }
+    if let Some(span) = a.free_require {
+        warnings.push(
+            Diagnostic::warning(
+                "UNBUNDLED_REQUIRE",
+                crate::diagnostics::Category::Input,
+                "this `require` cannot be bundled (it is not a call with one string literal), and browsers have no `require`",
+            )
+            .with_label(at(span))
+            .with_help("use `import`, or `require(\"name\")` with the module's name as a literal"),
+        );
+    }
+    warnings
 }
 
 /// Rebuilds the comments of a loaded module, for the emit stage.
@@ -735,6 +737,98 @@ impl<'a> Analysis<'a> {
         Ident::new(format!("{}_{what}", self.stem).into(), DUMMY_SP, self.top)
     }
 
+    /// `import … from`: a record, and an [`Import`] per specifier.
+    fn take_import(&mut self, i: ImportDecl) {
+        if i.type_only {
+            return;
+        }
+        let spec = str_value(&i.src);
+        let r = self.record(spec, RecordKind::Static, i.src.span);
+        for s in i.specifiers {
+            let (local, what) = match s {
+                ImportSpecifier::Named(n) => {
+                    if n.is_type_only {
+                        continue;
+                    }
+                    let what = match &n.imported {
+                        Some(m) => Self::export_name(m),
+                        None => n.local.sym.clone(),
+                    };
+                    let what = if &*what == "default" {
+                        Imported::Default
+                    } else {
+                        Imported::Named(what)
+                    };
+                    (n.local, what)
+                }
+                ImportSpecifier::Default(d) => (d.local, Imported::Default),
+                ImportSpecifier::Namespace(n) => (n.local, Imported::Namespace),
+            };
+            self.imports.push(Import {
+                local: local.to_id(),
+                record: r,
+                what,
+                member_only: false,
+                count: 0,
+            });
+        }
+    }
+
+    /// `export { … }`, `export { … } from`: an export per specifier (and a
+    /// record).
+    fn take_export_named(&mut self, n: NamedExport) {
+        if n.type_only {
+            return;
+        }
+        let record = n.src.as_ref().map(|s| {
+            let spec = str_value(s);
+            self.record(spec, RecordKind::Static, s.span)
+        });
+        for s in n.specifiers {
+            match s {
+                ExportSpecifier::Named(named) => {
+                    if named.is_type_only {
+                        continue;
+                    }
+                    let orig = Self::export_name(&named.orig);
+                    let exported = named
+                        .exported
+                        .as_ref()
+                        .map_or_else(|| orig.clone(), Self::export_name);
+                    let from = match (record, &named.orig) {
+                        (Some(r), _) => ExportFrom::Record(
+                            r,
+                            if &*orig == "default" {
+                                Imported::Default
+                            } else {
+                                Imported::Named(orig)
+                            },
+                        ),
+                        (None, ModuleExportName::Ident(i)) => ExportFrom::Local(i.to_id()),
+                        (None, ModuleExportName::Str(_)) => continue,
+                    };
+                    self.exports.insert(exported, from);
+                }
+                ExportSpecifier::Namespace(ns) => {
+                    if let Some(r) = record {
+                        self.exports.insert(
+                            Self::export_name(&ns.name),
+                            ExportFrom::Record(r, Imported::Namespace),
+                        );
+                    }
+                }
+                ExportSpecifier::Default(d) => {
+                    if let Some(r) = record {
+                        self.exports.insert(
+                            d.exported.sym.clone(),
+                            ExportFrom::Record(r, Imported::Default),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// Takes every module declaration out of the body.
     fn take_module_decls(&mut self, module: &mut Module) {
         let body = std::mem::take(&mut module.body);
@@ -749,41 +843,7 @@ impl<'a> Analysis<'a> {
             };
             self.esm_syntax = true;
             match decl {
-                ModuleDecl::Import(i) => {
-                    if i.type_only {
-                        continue;
-                    }
-                    let spec = str_value(&i.src);
-                    let r = self.record(spec, RecordKind::Static, i.src.span);
-                    for s in i.specifiers {
-                        let (local, what) = match s {
-                            ImportSpecifier::Named(n) => {
-                                if n.is_type_only {
-                                    continue;
-                                }
-                                let what = match &n.imported {
-                                    Some(m) => Self::export_name(m),
-                                    None => n.local.sym.clone(),
-                                };
-                                let what = if &*what == "default" {
-                                    Imported::Default
-                                } else {
-                                    Imported::Named(what)
-                                };
-                                (n.local, what)
-                            }
-                            ImportSpecifier::Default(d) => (d.local, Imported::Default),
-                            ImportSpecifier::Namespace(n) => (n.local, Imported::Namespace),
-                        };
-                        self.imports.push(Import {
-                            local: local.to_id(),
-                            record: r,
-                            what,
-                            member_only: false,
-                            count: 0,
-                        });
-                    }
-                }
+                ModuleDecl::Import(i) => self.take_import(i),
                 ModuleDecl::ExportDecl(e) => {
                     let stmt = Stmt::Decl(e.decl);
                     for id in declared(&stmt) {
@@ -791,60 +851,7 @@ impl<'a> Analysis<'a> {
                     }
                     out.push(ModuleItem::Stmt(stmt));
                 }
-                ModuleDecl::ExportNamed(n) => {
-                    if n.type_only {
-                        continue;
-                    }
-                    let record = n.src.as_ref().map(|s| {
-                        let spec = str_value(s);
-                        self.record(spec, RecordKind::Static, s.span)
-                    });
-                    for s in n.specifiers {
-                        match s {
-                            ExportSpecifier::Named(named) => {
-                                if named.is_type_only {
-                                    continue;
-                                }
-                                let orig = Self::export_name(&named.orig);
-                                let exported = named
-                                    .exported
-                                    .as_ref()
-                                    .map_or_else(|| orig.clone(), Self::export_name);
-                                let from = match (record, &named.orig) {
-                                    (Some(r), _) => ExportFrom::Record(
-                                        r,
-                                        if &*orig == "default" {
-                                            Imported::Default
-                                        } else {
-                                            Imported::Named(orig)
-                                        },
-                                    ),
-                                    (None, ModuleExportName::Ident(i)) => {
-                                        ExportFrom::Local(i.to_id())
-                                    }
-                                    (None, ModuleExportName::Str(_)) => continue,
-                                };
-                                self.exports.insert(exported, from);
-                            }
-                            ExportSpecifier::Namespace(ns) => {
-                                if let Some(r) = record {
-                                    self.exports.insert(
-                                        Self::export_name(&ns.name),
-                                        ExportFrom::Record(r, Imported::Namespace),
-                                    );
-                                }
-                            }
-                            ExportSpecifier::Default(d) => {
-                                if let Some(r) = record {
-                                    self.exports.insert(
-                                        d.exported.sym.clone(),
-                                        ExportFrom::Record(r, Imported::Default),
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
+                ModuleDecl::ExportNamed(n) => self.take_export_named(n),
                 ModuleDecl::ExportDefaultDecl(d) => match d.decl {
                     DefaultDecl::Fn(f) => {
                         let ident = f.ident.clone().unwrap_or_else(|| self.fresh("default"));
