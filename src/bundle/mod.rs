@@ -6,7 +6,11 @@
 //!         --link (serial)--> a plan per module and per chunk
 //!         --emit (rayon: rewrite, minify, print per module)--> module code
 //!         --assemble--> chunk text + map, references as placeholders
+//!         --stylesheets (rayon)--> one CSS chunk per entry that imports CSS
 //! ```
+//!
+//! [`bundle`] runs these phases in order, each a function of this module
+//! (the linker's in [`link`], the emitter's in [`emit`]).
 //!
 //! The pipeline then fingerprints chunks like any other output: a chunk's
 //! name is the hash of its final bytes, which contain the final names of
@@ -31,7 +35,7 @@ use crate::js::JsOptions;
 use crate::refs::Reference;
 use crate::sourcemap::Map;
 
-use link::{LinkOptions, OutFormat};
+use link::{LinkOptions, Linked, OutFormat};
 use module::{Body, ModuleData, ModuleId, PackageCache, RecordKind, Target};
 use resolve::{ModuleResolver, Request, Resolved};
 
@@ -641,9 +645,35 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
         Ok(r) => r,
         Err(d) => return fail(d),
     };
+    let (files, errors) = resolve_records(ctx, path, &shown, &js.source, &mut records);
+    Loaded {
+        data: Ok(ModuleData {
+            path: path.to_path_buf(),
+            shown,
+            name,
+            body: Body::Js(Box::new(js)),
+            records,
+            side_effects,
+        }),
+        files,
+        errors,
+    }
+}
+
+/// Resolves the records of the module at `path` (shown as `shown`, its
+/// text `source`): the file each leads to (None when not a file), the
+/// others' targets set on them; and what could not be resolved.
+fn resolve_records(
+    ctx: &Ctx<'_>,
+    path: &Path,
+    shown: &str,
+    source: &Arc<str>,
+    records: &mut [module::Record],
+) -> (Vec<Option<PathBuf>>, Vec<Diagnostic>) {
+    let cfg = ctx.cfg;
     let mut files = Vec::with_capacity(records.len());
     let mut errors = Vec::new();
-    for r in &mut records {
+    for r in records {
         let request = if r.kind == RecordKind::Require {
             Request::Require
         } else {
@@ -695,8 +725,8 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
                             ),
                         )
                         .with_label(Label::at_line_col_utf16(
-                            shown.clone(),
-                            js.source.clone(),
+                            shown,
+                            source.clone(),
                             r.line,
                             r.column,
                         ))
@@ -706,26 +736,13 @@ fn load(ctx: &Ctx<'_>, path: &Path) -> Loaded {
             }
             Err(u) => {
                 files.push(None);
-                errors.push(
-                    u.diagnostic(&shown, js.source.clone(), r.line, r.column, &|p| {
-                        cfg.display_path(p)
-                    }),
-                );
+                errors.push(u.diagnostic(shown, source.clone(), r.line, r.column, &|p| {
+                    cfg.display_path(p)
+                }));
             }
         }
     }
-    Loaded {
-        data: Ok(ModuleData {
-            path: path.to_path_buf(),
-            shown,
-            name,
-            body: Body::Js(Box::new(js)),
-            records,
-            side_effects,
-        }),
-        files,
-        errors,
-    }
+    (files, errors)
 }
 
 /// Reads and loads one JS (or JSON) module, through the session's cache
@@ -788,6 +805,22 @@ fn read_and_load(
 }
 
 /// Bundles the entries (sources of kind JS, in config order).
+///
+/// The phases, each a function of this module:
+/// 1. `parse_defines`: the config's `define`s as expressions;
+/// 2. `load_runtime`, `load_graph`: load and resolve every module, the
+///    runtime first, one BFS level at a time (in parallel);
+/// 3. [`link::link`]: a plan per module and per chunk;
+/// 4. `placeholder_tag`: the tag of the placeholders that stand for names
+///    known only at fingerprinting;
+/// 5. `take_emit_jobs`, `emit_modules`: every planned JS module rewritten,
+///    minified and printed (in parallel);
+/// 6. `name_chunks`, `assemble_chunks`: chunk names, then each chunk's text,
+///    map and links; `minify_chunks`: a whole-chunk pass where it pays;
+///    `list_static_imports`: what a page should preload;
+/// 7. `package_assets`, `build_stylesheets`: files of packages, and one
+///    stylesheet per entry chunk that imports CSS;
+/// 8. `link_stylesheets`: `import()`ed stylesheets named by their chunks.
 #[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
 pub fn bundle(
     cfg: &Config,
@@ -801,8 +834,160 @@ pub fn bundle(
 ) -> Result<Bundle, Vec<Diagnostic>> {
     let mut timings = Timings::new();
     let generation = cache.map(Cache::begin);
+    let defines = parse_defines(cfg)?;
+    let ctx = Ctx {
+        cfg,
+        cache,
+        js_opts,
+        resolver: &resolution.modules,
+        packages: &resolution.packages,
+        tsconfigs: &resolution.tsconfigs,
+        defines: &defines,
+    };
+
+    // Load and resolve: the runtime is module 0, then the entries and
+    // everything they import.
+    let runtime = load_runtime(cache, js_opts)?;
     let mut diagnostics = Vec::new();
-    let (resolver, packages) = (&resolution.modules, &resolution.packages);
+    let (mut modules, entry_ids) = load_graph(&ctx, runtime, entries, &mut diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    if let (Some(c), Some(g)) = (cache, generation) {
+        c.end(g);
+    }
+    let format = match cfg.format {
+        BundleFormat::Esm => OutFormat::Esm,
+        BundleFormat::Iife => OutFormat::Iife,
+    };
+    timings.lap("load + resolve");
+
+    // Link.
+    let mut warnings: Vec<Diagnostic> = modules
+        .iter()
+        .filter_map(|m| match &m.body {
+            Body::Js(j) => Some(j.warnings.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let linked = link::link(
+        &modules,
+        &entry_ids,
+        &LinkOptions {
+            format,
+            minify: cfg.minify,
+            runtime: 0,
+        },
+    )?;
+    warnings.extend(linked.warnings.iter().cloned());
+    timings.lap("link");
+
+    // Placeholders: one tag for the whole bundle.
+    let tag = placeholder_tag(cache, &modules);
+    let chunk_ph = |c: usize| crate::js::placeholder(c, &format!("{tag}c"));
+    let asset_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}a"));
+    let url_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}u"));
+    let css_ph = |e: usize| crate::js::placeholder(e, &format!("{tag}s"));
+    // The chunk of each entry point (for `import()`): entry chunk e is
+    // chunk e.
+    let entry_chunk_ph = |e: usize| chunk_ph(e);
+    let ph = emit::Placeholders {
+        css: &css_ph,
+        asset: &asset_ph,
+        url: &url_ph,
+        chunk: &entry_chunk_ph,
+    };
+
+    // Emit every planned JS module in parallel.
+    let jobs = take_emit_jobs(&mut modules, &linked);
+    let stage = Stage {
+        cfg,
+        js_opts,
+        css_opts,
+        css_scope,
+        cache,
+        format,
+        modules: &modules,
+        linked: &linked,
+        tag: &tag,
+        ph: &ph,
+    };
+    let emits = emit_modules(&stage, jobs, timings.on, &mut diagnostics);
+    let (mut emitted, emit_keys) = (emits.modules, emits.keys);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    if timings.on {
+        eprintln!(
+            "[timings] {} modules emitted, {} ms of work",
+            emits.count,
+            emits.micros / 1000
+        );
+    }
+    timings.lap("emit (rewrite, minify, print)");
+
+    // Chunks: names, then text, map and links.
+    let (logicals, mut taken) = name_chunks(&stage, entries, known_logicals);
+    let mut chunks = assemble_chunks(
+        &stage,
+        entries.len(),
+        &logicals,
+        &mut emitted,
+        emit_keys.as_ref(),
+    );
+    if cfg.minify {
+        minify_chunks(&stage, &mut chunks, &mut diagnostics);
+    }
+    list_static_imports(&linked, &mut chunks);
+    timings.lap("assemble");
+
+    // Files of packages: assets imported from JS now, CSS references with
+    // the stylesheets.
+    let mut package_files = package_assets(&modules);
+    build_stylesheets(
+        &stage,
+        &logicals,
+        &mut taken,
+        &mut chunks,
+        &mut package_files,
+        &mut diagnostics,
+    );
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    // Asset modules stay sources of their own (they are only referenced).
+    let mut paths: Vec<PathBuf> = modules
+        .iter()
+        .skip(1)
+        .filter(|m| !matches!(m.body, Body::Asset))
+        .map(|m| m.path.clone())
+        .collect();
+    paths.sort();
+    link_stylesheets(&mut chunks);
+    let package_files = package_files
+        .into_iter()
+        .map(|(logical, path)| Source {
+            logical,
+            path,
+            kind: Kind::Static,
+        })
+        .collect();
+    Ok(Bundle {
+        tag,
+        chunks,
+        package_files,
+        modules: paths,
+        warnings,
+    })
+}
+
+/// The config's `define`s, as (dotted name, expression); a value that is
+/// not an expression is an error.
+fn parse_defines(
+    cfg: &Config,
+) -> Result<Vec<(Vec<String>, swc_core::ecma::ast::Expr)>, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
     let mut defines = Vec::new();
     for (k, v) in &cfg.define {
         match module::define_expr(v) {
@@ -820,17 +1005,12 @@ pub fn bundle(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    let ctx = Ctx {
-        cfg,
-        cache,
-        js_opts,
-        resolver,
-        packages,
-        tsconfigs: &resolution.tsconfigs,
-        defines: &defines,
-    };
+    Ok(defines)
+}
 
-    // The runtime is module 0.
+/// The runtime module (esbuild's helpers), through the session's cache
+/// when there is one.
+fn load_runtime(cache: Option<&Cache>, js_opts: &JsOptions) -> Result<ModuleData, Vec<Diagnostic>> {
     let load_runtime = || {
         module::load_js(
             RUNTIME_NAME,
@@ -853,17 +1033,27 @@ pub fn bundle(
         ),
         None => load_runtime(),
     };
-    let runtime = match runtime {
-        Ok((js, records)) => ModuleData {
-            path: PathBuf::from(RUNTIME_NAME),
-            shown: RUNTIME_NAME.into(),
-            name: RUNTIME_NAME.into(),
-            body: Body::Js(Box::new(js)),
-            records,
-            side_effects: false,
-        },
-        Err(d) => return Err(d),
-    };
+    let (js, records) = runtime?;
+    Ok(ModuleData {
+        path: PathBuf::from(RUNTIME_NAME),
+        shown: RUNTIME_NAME.into(),
+        name: RUNTIME_NAME.into(),
+        body: Body::Js(Box::new(js)),
+        records,
+        side_effects: false,
+    })
+}
+
+/// Loads the module graph: `runtime` as module 0, then the entries and
+/// everything they import, one BFS level at a time (each level in
+/// parallel), each file once. Returns the modules that loaded and the
+/// entries' module ids; what failed is in `diagnostics`.
+fn load_graph(
+    ctx: &Ctx<'_>,
+    runtime: ModuleData,
+    entries: &[&Source],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<ModuleData>, Vec<ModuleId>) {
     let mut modules: Vec<Option<ModuleData>> = vec![Some(runtime)];
     let mut files_of: Vec<Vec<Option<PathBuf>>> = vec![Vec::new()];
     let mut index: HashMap<PathBuf, ModuleId> = HashMap::new();
@@ -882,7 +1072,7 @@ pub fn bundle(
     while !frontier.is_empty() {
         let loaded: Vec<(ModuleId, Loaded)> = frontier
             .par_iter()
-            .map(|(id, p)| (*id, load(&ctx, p)))
+            .map(|(id, p)| (*id, load(ctx, p)))
             .collect();
         frontier = Vec::new();
         for (id, l) in loaded {
@@ -906,44 +1096,18 @@ pub fn bundle(
             }
         }
     }
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(diagnostics);
-    }
-    if let (Some(c), Some(g)) = (cache, generation) {
-        c.end(g);
-    }
-    let mut modules: Vec<ModuleData> = modules.into_iter().flatten().collect();
-    let format = match cfg.format {
-        BundleFormat::Esm => OutFormat::Esm,
-        BundleFormat::Iife => OutFormat::Iife,
-    };
-    timings.lap("load + resolve");
-    let mut warnings: Vec<Diagnostic> = modules
-        .iter()
-        .filter_map(|m| match &m.body {
-            Body::Js(j) => Some(j.warnings.iter().cloned()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let linked = link::link(
-        &modules,
-        &entry_ids,
-        &LinkOptions {
-            format,
-            minify: cfg.minify,
-            runtime: 0,
-        },
-    )?;
-    warnings.extend(linked.warnings.iter().cloned());
+    (modules.into_iter().flatten().collect(), entry_ids)
+}
 
-    timings.lap("link");
-    // Placeholders: one tag for the whole bundle, from every module's
-    // source, so no source can contain one.
+/// The tag of the bundle's placeholders, from every module's source, so
+/// no source can contain one. A session keeps its tag (see `Cache`);
+/// chunk bytes do not depend on it once placeholders are replaced, and
+/// the pipeline leaves it out of the names of chunks in an import cycle.
+fn placeholder_tag(cache: Option<&Cache>, modules: &[ModuleData]) -> String {
     let fresh_tag = || {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
-        for m in &modules {
+        for m in modules {
             if let Body::Js(j) = &m.body {
                 h.update(j.source.as_bytes());
                 h.update([0]);
@@ -951,23 +1115,35 @@ pub fn bundle(
         }
         crate::fingerprint::hex(&h.finalize())[..12].to_string()
     };
-    // A session keeps its tag (see `Cache`); chunk bytes do not depend on
-    // it once placeholders are replaced, and the pipeline leaves it out of
-    // the names of chunks in an import cycle.
-    let tag = match cache {
-        Some(c) => c.tag(&modules, fresh_tag),
+    match cache {
+        Some(c) => c.tag(modules, fresh_tag),
         None => fresh_tag(),
-    };
-    let chunk_ph = |c: usize| crate::js::placeholder(c, &format!("{tag}c"));
-    let asset_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}a"));
-    let url_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}u"));
-    let css_ph = |e: usize| crate::js::placeholder(e, &format!("{tag}s"));
-    // The chunk of each entry point (for `import()`): entry chunk e is
-    // chunk e.
-    let entry_chunk_ph = |e: usize| chunk_ph(e);
+    }
+}
 
-    // Emit every planned JS module in parallel.
-    let mut jobs: Vec<(ModuleId, Box<module::Js>, String)> = Vec::new();
+/// What the phases after linking read.
+struct Stage<'a> {
+    cfg: &'a Config,
+    js_opts: &'a JsOptions,
+    css_opts: &'a CssOptions,
+    css_scope: &'a CssScope<'a>,
+    cache: Option<&'a Cache>,
+    format: OutFormat,
+    /// The graph, without the code of the modules being emitted.
+    modules: &'a [ModuleData],
+    linked: &'a Linked,
+    tag: &'a str,
+    ph: &'a emit::Placeholders<'a>,
+}
+
+/// One module to emit: its id, its code, its name.
+type EmitJob = (ModuleId, Box<module::Js>, String);
+
+/// Takes the code of every module the linker planned out of the graph
+/// (the emitter consumes it), largest first, so no big module starts last
+/// and leaves a core idle.
+fn take_emit_jobs(modules: &mut [ModuleData], linked: &Linked) -> Vec<EmitJob> {
+    let mut jobs: Vec<EmitJob> = Vec::new();
     for (i, m) in modules.iter_mut().enumerate() {
         if linked.plans[i].is_some()
             && let Body::Js(_) = &m.body
@@ -976,100 +1152,58 @@ pub fn bundle(
             jobs.push((i, js, m.name.clone()));
         }
     }
+    jobs.sort_by_key(|(i, js, _)| (std::cmp::Reverse(js.source.len()), *i));
+    jobs
+}
+
+/// The emitted modules.
+struct Emits {
+    modules: HashMap<ModuleId, emit::Emitted>,
+    /// Each module's emit key (in a session), for its chunk's identity;
+    /// `None` if a job panicked holding them.
+    keys: Option<HashMap<ModuleId, [u8; 32]>>,
+    /// Jobs run, and microseconds they took together (when timed).
+    count: usize,
+    micros: u64,
+}
+
+/// Emits the modules of `jobs` in parallel, each from a session's cache
+/// when it holds the module's emit for the same plan; failures go to
+/// `diagnostics`.
+fn emit_modules(
+    stage: &Stage<'_>,
+    jobs: Vec<EmitJob>,
+    timed: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Emits {
     let job_micros = std::sync::atomic::AtomicU64::new(0);
     let job_count = jobs.len();
-    // Largest first, so no big module starts last and leaves a core idle.
-    jobs.sort_by_key(|(i, js, _)| (std::cmp::Reverse(js.source.len()), *i));
-    let ph = emit::Placeholders {
-        css: &css_ph,
-        asset: &asset_ph,
-        url: &url_ph,
-        chunk: &entry_chunk_ph,
-    };
-    // Each module's emit key (in a session), for its chunk's identity.
     let emit_keys: std::sync::Mutex<HashMap<ModuleId, [u8; 32]>> =
         std::sync::Mutex::new(HashMap::new());
     let results: Vec<(ModuleId, Result<emit::Emitted, Vec<Diagnostic>>)> = jobs
         .into_par_iter()
         .map(|(i, js, name)| {
-            let plan = linked.plans[i].as_ref();
-            let shown = modules[i].shown.clone();
             let started = std::time::Instant::now();
-            let key = cache.zip(plan).map(|(_, plan)| {
-                use sha2::Digest as _;
-                let mut h = sha2::Sha256::new();
-                h.update(js.digest);
-                h.update([u8::from(js.node_mode), u8::from(js.json)]);
-                h.update(i.to_le_bytes());
-                h.update([u8::from(format == OutFormat::Iife)]);
-                h.update(tag.as_bytes());
-                for (helper, &sym) in &linked.helpers {
-                    h.update(helper.as_bytes());
-                    h.update([0]);
-                    h.update(linked.names.get(sym).map_or(&b""[..], |n| n.as_bytes()));
-                    h.update([0]);
-                }
-                plan.fingerprint(&linked.names, &mut h);
-                <[u8; 32]>::from(h.finalize())
-            });
-            if let (Some(k), Ok(mut keys)) = (key, emit_keys.lock()) {
-                keys.insert(i, k);
-            }
-            let hit = cache
-                .zip(key.as_ref())
-                .and_then(|(c, k)| c.emitted(&modules[i].path, k));
-            // PREBAKE_CHECK_CACHE=1 (the watch tests): emit anyway, and a
-            // reused module that differs from a fresh one is a bug.
-            if let Some(e) = hit {
-                if !crate::pipeline::check_cache() {
-                    return (i, Ok(e));
-                }
-                let fresh = plan.map(|plan| {
-                    crate::pipeline::guarded(&shown, "swc", || {
-                        emit::emit_module(i, *js, &name, plan, &linked, format, js_opts, &ph)
-                    })
-                });
-                if let Some(Ok(f)) = &fresh
-                    && (f.code != e.code || f.head != e.head)
-                {
-                    return (
-                        i,
-                        Err(vec![Diagnostic::error(
-                            "INTERNAL",
-                            Category::Internal,
-                            format!("{shown}: the emit cache returned stale code"),
-                        )]),
-                    );
-                }
-                return (i, Ok(e));
-            }
-            let r = match plan {
-                Some(plan) => crate::pipeline::guarded(&shown, "swc", || {
-                    emit::emit_module(i, *js, &name, plan, &linked, format, js_opts, &ph)
-                }),
-                None => Err(Vec::new()),
-            };
-            if let (Some(c), Some(k), Ok(e)) = (cache, key, &r) {
-                c.keep_emitted(&modules[i].path, k, e);
-            }
-            if timings.on {
+            let (r, reused) = emit_one(stage, i, js, &name, &emit_keys);
+            // (Modules taken from the cache are not counted.)
+            if timed && !reused {
                 let us = started.elapsed().as_micros();
                 job_micros.fetch_add(
                     u64::try_from(us).unwrap_or(0),
                     std::sync::atomic::Ordering::Relaxed,
                 );
                 if us >= 20_000 {
-                    eprintln!("[timings]   {shown}: {} ms", us / 1000);
+                    eprintln!("[timings]   {}: {} ms", stage.modules[i].shown, us / 1000);
                 }
             }
             (i, r)
         })
         .collect();
-    if let Some(c) = cache {
+    if let Some(c) = stage.cache {
         c.retain_emitted(
             &results
                 .iter()
-                .map(|(i, _)| modules[*i].path.as_path())
+                .map(|(i, _)| stage.modules[*i].path.as_path())
                 .collect(),
         );
     }
@@ -1082,18 +1216,101 @@ pub fn bundle(
             Err(d) => diagnostics.extend(d),
         }
     }
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(diagnostics);
+    Emits {
+        modules: emitted,
+        keys: emit_keys.into_inner().ok(),
+        count: job_count,
+        micros: job_micros.into_inner(),
     }
+}
 
-    if timings.on {
-        eprintln!(
-            "[timings] {job_count} modules emitted, {} ms of work",
-            job_micros.load(std::sync::atomic::Ordering::Relaxed) / 1000
-        );
+/// Emits module `i`, or takes it from the session's cache (then the
+/// second value is true); records its emit key in `keys`.
+fn emit_one(
+    stage: &Stage<'_>,
+    i: ModuleId,
+    js: Box<module::Js>,
+    name: &str,
+    keys: &std::sync::Mutex<HashMap<ModuleId, [u8; 32]>>,
+) -> (Result<emit::Emitted, Vec<Diagnostic>>, bool) {
+    let (linked, cache, format) = (stage.linked, stage.cache, stage.format);
+    let plan = linked.plans[i].as_ref();
+    let shown = &stage.modules[i].shown;
+    let key = cache
+        .zip(plan)
+        .map(|(_, plan)| emit_key(stage, i, &js, plan));
+    if let (Some(k), Ok(mut keys)) = (key, keys.lock()) {
+        keys.insert(i, k);
     }
-    timings.lap("emit (rewrite, minify, print)");
-    // Chunk names.
+    let emit = |js: module::Js, plan: &link::Plan| {
+        crate::pipeline::guarded(shown, "swc", || {
+            emit::emit_module(i, js, name, plan, linked, format, stage.js_opts, stage.ph)
+        })
+    };
+    let hit = cache
+        .zip(key.as_ref())
+        .and_then(|(c, k)| c.emitted(&stage.modules[i].path, k));
+    // PREBAKE_CHECK_CACHE=1 (the watch tests): emit anyway, and a
+    // reused module that differs from a fresh one is a bug.
+    if let Some(e) = hit {
+        if !crate::pipeline::check_cache() {
+            return (Ok(e), true);
+        }
+        let fresh = plan.map(|plan| emit(*js, plan));
+        if let Some(Ok(f)) = &fresh
+            && (f.code != e.code || f.head != e.head)
+        {
+            return (
+                Err(vec![Diagnostic::error(
+                    "INTERNAL",
+                    Category::Internal,
+                    format!("{shown}: the emit cache returned stale code"),
+                )]),
+                true,
+            );
+        }
+        return (Ok(e), true);
+    }
+    let r = match plan {
+        Some(plan) => emit(*js, plan),
+        None => Err(Vec::new()),
+    };
+    if let (Some(c), Some(k), Ok(e)) = (cache, key, &r) {
+        c.keep_emitted(&stage.modules[i].path, k, e);
+    }
+    (r, false)
+}
+
+/// A module's emit key: a digest of everything its emitted code is made
+/// from (its source, its plan with final names, the placeholder tag).
+fn emit_key(stage: &Stage<'_>, i: ModuleId, js: &module::Js, plan: &link::Plan) -> [u8; 32] {
+    use sha2::Digest as _;
+    let linked = stage.linked;
+    let mut h = sha2::Sha256::new();
+    h.update(js.digest);
+    h.update([u8::from(js.node_mode), u8::from(js.json)]);
+    h.update(i.to_le_bytes());
+    h.update([u8::from(stage.format == OutFormat::Iife)]);
+    h.update(stage.tag.as_bytes());
+    for (helper, &sym) in &linked.helpers {
+        h.update(helper.as_bytes());
+        h.update([0]);
+        h.update(linked.names.get(sym).map_or(&b""[..], |n| n.as_bytes()));
+        h.update([0]);
+    }
+    plan.fingerprint(&linked.names, &mut h);
+    <[u8; 32]>::from(h.finalize())
+}
+
+/// Chunk names: an entry's own logical name, an `import()`ed module's
+/// own, `_chunks/<stem>.js` for the others, unique among the names of
+/// the build. Returns them, with the names taken (for stylesheets).
+fn name_chunks(
+    stage: &Stage<'_>,
+    entries: &[&Source],
+    known_logicals: &BTreeSet<String>,
+) -> (Vec<String>, BTreeSet<String>) {
+    let (modules, linked) = (stage.modules, stage.linked);
     let mut logicals: Vec<String> = Vec::new();
     // Sources the bundle took in leave their names free: an import()ed
     // module keeps its own, an entry's stylesheet may take that of the
@@ -1140,78 +1357,43 @@ pub fn bundle(
         }
         logicals.push(unique);
     }
+    (logicals, taken)
+}
 
+/// Each chunk's text and map from its modules' emitted code, with the
+/// placeholders it holds (`links`) and, in a session, its identity.
+fn assemble_chunks(
+    stage: &Stage<'_>,
+    entry_count: usize,
+    logicals: &[String],
+    emitted: &mut HashMap<ModuleId, emit::Emitted>,
+    emit_keys: Option<&HashMap<ModuleId, [u8; 32]>>,
+) -> Vec<Chunk> {
+    let (cfg, linked, format) = (stage.cfg, stage.linked, stage.format);
     let mut chunks: Vec<Chunk> = Vec::new();
     for (c, plan) in linked.chunks.iter().enumerate() {
         let text = emit::assemble(
             c,
-            &linked,
-            &mut emitted,
-            format == OutFormat::Esm || entries.len() <= 1,
+            linked,
+            emitted,
+            format == OutFormat::Esm || entry_count <= 1,
             format,
-            if plan.entry == Some(0) || entries.len() <= 1 {
+            if plan.entry == Some(0) || entry_count <= 1 {
                 cfg.global_name.as_deref()
             } else {
                 None
             },
-            &chunk_ph,
-            &asset_ph,
-            js_opts.source_map,
+            stage.ph.chunk,
+            stage.ph.asset,
+            stage.js_opts.source_map,
             cfg.minify,
         );
-        let mut links: Vec<(String, ChunkLink)> = Vec::new();
-        for &other in plan.imports.keys() {
-            links.push((chunk_ph(other), ChunkLink::Chunk(other)));
-        }
-        for &e in &plan.dynamic {
-            links.push((chunk_ph(e), ChunkLink::Chunk(e)));
-            if !linked.chunks[e].css.is_empty() {
-                // Resolved to the stylesheet's chunk once it exists.
-                links.push((css_ph(e), ChunkLink::EntryCss(e)));
-            }
-        }
-        let asset_link = |a: ModuleId, base: bool| {
-            let placeholder = if base { asset_ph(a) } else { url_ph(a) };
-            (
-                placeholder,
-                ChunkLink::Asset {
-                    path: modules[a].path.clone(),
-                    base,
-                },
-            )
-        };
-        // Every asset URL the chunk's code holds: imports (and namespace
-        // members, entry exports) as base URLs, `new URL` relative.
-        let mut asset_repls: Vec<&link::Repl> = Vec::new();
-        for &m in &plan.modules {
-            if let Some(p) = &linked.plans[m] {
-                links.extend(p.urls.values().map(|&a| asset_link(a, false)));
-                links.extend(
-                    p.url_chunks
-                        .values()
-                        .map(|&e| (chunk_ph(e), ChunkLink::Chunk(e))),
-                );
-                asset_repls.extend(p.imports.values().chain(p.members.values()));
-                for pre in &p.prelude {
-                    if let link::Prelude::Namespace { members, .. } = pre {
-                        asset_repls.extend(members.iter().map(|(_, r)| r));
-                    }
-                }
-            }
-        }
-        asset_repls.extend(plan.entry_exports.iter().map(|(_, r)| r));
-        for r in asset_repls {
-            if let link::Repl::Url(a) = r {
-                links.push(asset_link(*a, true));
-            }
-        }
-        links.sort_by(|a, b| a.0.cmp(&b.0));
-        links.dedup_by(|a, b| a.0 == b.0);
+        let links = chunk_links(stage, plan);
         // In a session: the chunk's text (placeholders and all), what it
         // links to, and its modules' emit keys, which stand for their maps.
-        let identity = cache.and_then(|_| {
+        let identity = stage.cache.and_then(|_| {
             use sha2::Digest as _;
-            let keys = emit_keys.lock().ok()?;
+            let keys = emit_keys?;
             let mut h = sha2::Sha256::new();
             h.update(logicals[c].as_bytes());
             h.update([0]);
@@ -1239,45 +1421,111 @@ pub fn bundle(
             assets: plan
                 .assets
                 .iter()
-                .map(|&a| modules[a].path.clone())
+                .map(|&a| stage.modules[a].path.clone())
                 .collect(),
             warnings: Vec::new(),
         });
     }
-    // A whole-chunk pass where it pays: modules were mangled one by one,
-    // each ranking its own names. Mangling a chunk as a whole takes 2-5%
-    // off its gzip size (rxjs: 1.05 -> 0.98 of esbuild's, three.js 1.00 ->
-    // 0.98) for tens of milliseconds; on chunks of megabytes it would be a
-    // serial second at the end of the build. Chunks go in parallel.
-    if cfg.minify {
-        type Pass = Result<Option<(String, Option<Map>)>, Vec<Diagnostic>>;
-        let passes: Vec<Pass> = chunks
-            .par_iter()
-            .map(|ch| {
-                if ch.css || ch.code.len() > WHOLE_CHUNK_LIMIT {
-                    return Ok(None);
+    chunks
+}
+
+/// The placeholders a chunk's code holds, with what each stands for, by
+/// placeholder.
+fn chunk_links(stage: &Stage<'_>, plan: &link::ChunkPlan) -> Vec<(String, ChunkLink)> {
+    let (linked, ph) = (stage.linked, stage.ph);
+    let mut links: Vec<(String, ChunkLink)> = Vec::new();
+    for &other in plan.imports.keys() {
+        links.push(((ph.chunk)(other), ChunkLink::Chunk(other)));
+    }
+    for &e in &plan.dynamic {
+        links.push(((ph.chunk)(e), ChunkLink::Chunk(e)));
+        if !linked.chunks[e].css.is_empty() {
+            // Resolved to the stylesheet's chunk once it exists.
+            links.push(((ph.css)(e), ChunkLink::EntryCss(e)));
+        }
+    }
+    let asset_link = |a: ModuleId, base: bool| {
+        let placeholder = if base { (ph.asset)(a) } else { (ph.url)(a) };
+        (
+            placeholder,
+            ChunkLink::Asset {
+                path: stage.modules[a].path.clone(),
+                base,
+            },
+        )
+    };
+    // Every asset URL the chunk's code holds: imports (and namespace
+    // members, entry exports) as base URLs, `new URL` relative.
+    let mut asset_repls: Vec<&link::Repl> = Vec::new();
+    for &m in &plan.modules {
+        if let Some(p) = &linked.plans[m] {
+            links.extend(p.urls.values().map(|&a| asset_link(a, false)));
+            links.extend(
+                p.url_chunks
+                    .values()
+                    .map(|&e| ((ph.chunk)(e), ChunkLink::Chunk(e))),
+            );
+            asset_repls.extend(p.imports.values().chain(p.members.values()));
+            for pre in &p.prelude {
+                if let link::Prelude::Namespace { members, .. } = pre {
+                    asset_repls.extend(members.iter().map(|(_, r)| r));
                 }
-                crate::pipeline::guarded(&ch.logical, "swc", || {
-                    crate::js::reminify(&ch.logical, &ch.code, format == OutFormat::Esm, js_opts)
-                })
-                .map(Some)
-            })
-            .collect();
-        for (ch, pass) in chunks.iter_mut().zip(passes) {
-            match pass {
-                Ok(Some((code, map))) => {
-                    ch.map = match (map, ch.map.take()) {
-                        (Some(new), Some(old)) => Some(new.compose(&old)),
-                        _ => None,
-                    };
-                    ch.code = code;
-                }
-                Ok(None) => {}
-                Err(d) => diagnostics.extend(d),
             }
         }
     }
-    // Static imports, transitively (what a page should preload).
+    asset_repls.extend(plan.entry_exports.iter().map(|(_, r)| r));
+    for r in asset_repls {
+        if let link::Repl::Url(a) = r {
+            links.push(asset_link(*a, true));
+        }
+    }
+    links.sort_by(|a, b| a.0.cmp(&b.0));
+    links.dedup_by(|a, b| a.0 == b.0);
+    links
+}
+
+/// A whole-chunk pass where it pays: modules were mangled one by one,
+/// each ranking its own names. Mangling a chunk as a whole takes 2-5%
+/// off its gzip size (rxjs: 1.05 -> 0.98 of esbuild's, three.js 1.00 ->
+/// 0.98) for tens of milliseconds; on chunks of megabytes it would be a
+/// serial second at the end of the build. Chunks go in parallel.
+fn minify_chunks(stage: &Stage<'_>, chunks: &mut [Chunk], diagnostics: &mut Vec<Diagnostic>) {
+    type Pass = Result<Option<(String, Option<Map>)>, Vec<Diagnostic>>;
+    let passes: Vec<Pass> = chunks
+        .par_iter()
+        .map(|ch| {
+            if ch.css || ch.code.len() > WHOLE_CHUNK_LIMIT {
+                return Ok(None);
+            }
+            crate::pipeline::guarded(&ch.logical, "swc", || {
+                crate::js::reminify(
+                    &ch.logical,
+                    &ch.code,
+                    stage.format == OutFormat::Esm,
+                    stage.js_opts,
+                )
+            })
+            .map(Some)
+        })
+        .collect();
+    for (ch, pass) in chunks.iter_mut().zip(passes) {
+        match pass {
+            Ok(Some((code, map))) => {
+                ch.map = match (map, ch.map.take()) {
+                    (Some(new), Some(old)) => Some(new.compose(&old)),
+                    _ => None,
+                };
+                ch.code = code;
+            }
+            Ok(None) => {}
+            Err(d) => diagnostics.extend(d),
+        }
+    }
+}
+
+/// Static imports of each chunk, transitively (what a page should
+/// preload).
+fn list_static_imports(linked: &Linked, chunks: &mut [Chunk]) {
     for (c, plan) in linked.chunks.iter().enumerate() {
         let mut seen = BTreeSet::new();
         let mut order = Vec::new();
@@ -1291,20 +1539,36 @@ pub fn bundle(
         }
         chunks[c].imports = order;
     }
+}
 
-    timings.lap("assemble");
-    // Files of packages: assets imported from JS now, CSS references below.
+/// Asset modules of packages, by their `_npm/…` name.
+fn package_assets(modules: &[ModuleData]) -> std::collections::BTreeMap<String, PathBuf> {
     let mut package_files: std::collections::BTreeMap<String, PathBuf> =
         std::collections::BTreeMap::new();
-    for m in &modules {
+    for m in modules {
         if matches!(m.body, Body::Asset)
             && let Some((_, rel)) = in_node_modules(&m.path)
         {
             package_files.insert(format!("{NPM}/{rel}"), m.path.clone());
         }
     }
-    // One stylesheet per entry chunk that imports CSS.
-    let css_jobs: Vec<(usize, Vec<ModuleId>)> = linked
+    package_files
+}
+
+/// One stylesheet per entry chunk that imports CSS, named after the
+/// entry, the stylesheets it imports compiled (in parallel) and put one
+/// after the other; package files they reference go to `package_files`.
+fn build_stylesheets(
+    stage: &Stage<'_>,
+    logicals: &[String],
+    taken: &mut BTreeSet<String>,
+    chunks: &mut Vec<Chunk>,
+    package_files: &mut std::collections::BTreeMap<String, PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let cfg = stage.cfg;
+    let css_jobs: Vec<(usize, Vec<ModuleId>)> = stage
+        .linked
         .chunks
         .iter()
         .enumerate()
@@ -1341,28 +1605,7 @@ pub fn bundle(
         taken.insert(name.clone());
         let compiled: Vec<Result<PackageCss, Vec<Diagnostic>>> = list
             .par_iter()
-            .map(|&m| {
-                let md = &modules[m];
-                // A package's stylesheet: compiled within its package,
-                // its references named under `_npm/`.
-                if in_node_modules(&md.path).is_some() {
-                    return package_css(cfg, &md.path, css_opts);
-                }
-                let text = std::fs::read_to_string(&md.path).map_err(|e| {
-                    vec![
-                        Diagnostic::error(
-                            "IO",
-                            Category::Io,
-                            format!("cannot read {}: {e}", md.shown),
-                        )
-                        .with_file(md.shown.clone()),
-                    ]
-                })?;
-                crate::pipeline::guarded(&md.shown, "lightningcss", || {
-                    css::compile(&md.name, &text, css_scope, css_opts)
-                })
-                .map(|o| (o, Vec::new()))
-            })
+            .map(|&m| compile_stylesheet(stage, m))
             .collect();
         let mut code = String::new();
         let mut parts = Vec::new();
@@ -1391,7 +1634,7 @@ pub fn bundle(
             logical: name,
             css: true,
             code,
-            map: css_opts.source_map.then(|| Map::concat(parts)),
+            map: stage.css_opts.source_map.then(|| Map::concat(parts)),
             links: Vec::new(),
             refs,
             imports: Vec::new(),
@@ -1402,23 +1645,35 @@ pub fn bundle(
         });
         chunks[c].stylesheets.push(idx);
     }
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(diagnostics);
+}
+
+/// Compiles stylesheet module `m`; a package's within its package, its
+/// references named under `_npm/`.
+fn compile_stylesheet(stage: &Stage<'_>, m: ModuleId) -> Result<PackageCss, Vec<Diagnostic>> {
+    let (md, css_opts) = (&stage.modules[m], stage.css_opts);
+    if in_node_modules(&md.path).is_some() {
+        return package_css(stage.cfg, &md.path, css_opts);
     }
-    // Asset modules stay sources of their own (they are only referenced).
-    let mut paths: Vec<PathBuf> = modules
-        .iter()
-        .skip(1)
-        .filter(|m| !matches!(m.body, Body::Asset))
-        .map(|m| m.path.clone())
-        .collect();
-    paths.sort();
-    // Stylesheets loaded with import() are chunks now.
+    let text = std::fs::read_to_string(&md.path).map_err(|e| {
+        vec![
+            Diagnostic::error("IO", Category::Io, format!("cannot read {}: {e}", md.shown))
+                .with_file(md.shown.clone()),
+        ]
+    })?;
+    crate::pipeline::guarded(&md.shown, "lightningcss", || {
+        css::compile(&md.name, &text, stage.css_scope, css_opts)
+    })
+    .map(|o| (o, Vec::new()))
+}
+
+/// Stylesheets loaded with `import()` are chunks now: their links name
+/// the stylesheet chunk.
+fn link_stylesheets(chunks: &mut [Chunk]) {
     let css_of: Vec<Option<usize>> = chunks
         .iter()
         .map(|c| c.stylesheets.first().copied())
         .collect();
-    for chunk in &mut chunks {
+    for chunk in chunks {
         for (_, link) in &mut chunk.links {
             if let ChunkLink::EntryCss(e) = *link
                 && let Some(Some(css)) = css_of.get(e)
@@ -1427,21 +1682,6 @@ pub fn bundle(
             }
         }
     }
-    let package_files = package_files
-        .into_iter()
-        .map(|(logical, path)| Source {
-            logical,
-            path,
-            kind: Kind::Static,
-        })
-        .collect();
-    Ok(Bundle {
-        tag,
-        chunks,
-        package_files,
-        modules: paths,
-        warnings,
-    })
 }
 
 #[cfg(test)]
