@@ -160,6 +160,14 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         digests.all_current(&inputs).then_some(value)
     }
 
+    /// The result kept for `name` under `key`, for results that read
+    /// nothing their key does not cover.
+    pub fn get_keyed(&self, name: &K, key: &[u8; 32]) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        let kept = entries.get(name).filter(|k| k.key == *key)?;
+        kept.inputs.is_empty().then(|| kept.value.clone())
+    }
+
     /// Keeps `value` for `name` under `key`, made from `inputs` besides.
     pub fn put(&self, name: K, key: [u8; 32], inputs: Vec<(PathBuf, [u8; 32])>, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
@@ -189,4 +197,26 @@ pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
         h.update([0]);
     }
     h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stamp;
+
+    #[test]
+    fn a_stamp_is_trusted_only_once_the_file_has_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.js");
+        std::fs::write(&f, "export const a = 1;\n").unwrap();
+        // Just written: a second write in the same tick could look equal.
+        assert_eq!(Stamp::of(&f), None);
+        std::thread::sleep(super::RACY + std::time::Duration::from_millis(50));
+        let settled = Stamp::of(&f).expect("settled");
+        assert_eq!(Stamp::of(&f), Some(settled));
+        // Same size, new bytes: no longer the same stamp.
+        std::fs::write(&f, "export const a = 2;\n").unwrap();
+        assert_ne!(Stamp::of(&f), Some(settled));
+        std::thread::sleep(super::RACY + std::time::Duration::from_millis(50));
+        assert!(Stamp::of(&f).is_some_and(|s| s != settled));
+    }
 }

@@ -518,6 +518,24 @@ fn check_inside(cfg: &Config, path: &Path, errors: &mut Vec<Diagnostic>) -> bool
     }
 }
 
+/// Where files of packages are named in the release.
+pub const NPM: &str = "_npm";
+
+/// The `node_modules` directory a file is in (the innermost), and the
+/// file's path below it with `/`.
+pub fn in_node_modules(path: &Path) -> Option<(PathBuf, String)> {
+    let parts: Vec<_> = path.components().collect();
+    let at = parts
+        .iter()
+        .rposition(|c| c.as_os_str() == "node_modules")?;
+    let dir: PathBuf = parts[..=at].iter().collect();
+    let rel: Vec<String> = parts[at + 1..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!rel.is_empty()).then(|| (dir, rel.join("/")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,7 +126,7 @@ pub struct Naming<'a> {
     /// Each bundle's placeholder tag, which never reaches a name.
     pub tags: &'a [String],
     pub source_urls: &'a SourceUrls,
-    pub reuse: Option<(&'a Reuse, &'a cache::Digests)>,
+    pub reuse: Option<&'a Reuse>,
     pub rewrite: &'a Rewrite<'a>,
 }
 
@@ -181,16 +181,15 @@ pub fn name_all(
             // A session reuses a finished output made from the same things
             // and linking to the same names (not in a cycle, whose names
             // depend on each other).
-            let memo =
-                naming
-                    .reuse
-                    .filter(|_| !cyclic)
-                    .zip(node.identity)
-                    .map(|((memo, digests), id)| {
-                        let key = reuse_key(&id, &links[i], &names, &integrities);
-                        let hit = memo.get(&sources[i].logical, &key, digests);
-                        (memo, key, hit)
-                    });
+            let memo = naming
+                .reuse
+                .filter(|_| !cyclic)
+                .zip(node.identity)
+                .map(|(memo, id)| {
+                    let key = reuse_key(&id, &links[i], &names, &integrities);
+                    let hit = memo.get_keyed(&sources[i].logical, &key);
+                    (memo, key, hit)
+                });
             if let Some((_, _, Some((done, integrity)))) = &memo
                 && !cache::check_cache()
             {

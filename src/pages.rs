@@ -192,7 +192,7 @@ pub fn plan(cfg: &Config, sources: &[Source], resolver: &ModuleResolver) -> Page
         let Kind::Js(kind) = discover::kind_of(&logical) else {
             continue;
         };
-        let is_package = logical.starts_with(crate::bundle::NPM);
+        let is_package = logical.starts_with(crate::discover::NPM);
         if loaded == Loaded::ModuleScript {
             if is_package {
                 packages.entry(logical.clone()).or_insert_with(|| Source {
@@ -270,8 +270,6 @@ fn package_file(
     None
 }
 
-pub(crate) use crate::refs::root_relative;
-
 /// `name/…` or `@scope/name/…` with npm's rules for names (lowercase,
 /// not starting with `.` or `_`).
 fn is_package_specifier(s: &str) -> bool {
@@ -292,8 +290,11 @@ fn is_package_specifier(s: &str) -> bool {
 
 /// `_npm/<path below node_modules>` for a file in a package.
 fn npm_logical(path: &Path) -> Option<(String, PathBuf)> {
-    let (_, rel) = crate::bundle::in_node_modules(path)?;
-    Some((format!("{}/{rel}", crate::bundle::NPM), path.to_path_buf()))
+    let (_, rel) = crate::discover::in_node_modules(path)?;
+    Some((
+        format!("{}/{rel}", crate::discover::NPM),
+        path.to_path_buf(),
+    ))
 }
 
 /// `path` with `.` and `..` segments folded, without touching the disk.

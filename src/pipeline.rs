@@ -43,10 +43,8 @@ use crate::manifest::Manifest;
 use crate::output::{self, OutLock};
 use crate::sourcemap::SourceUrls;
 
-pub(crate) use crate::cache::check_cache;
 pub use crate::compile::SLOW_AFTER;
 pub use crate::jobs::STACK_SIZE;
-pub(crate) use crate::jobs::{guarded, utf8_text};
 pub use crate::output::Asset;
 
 /// Things a build reports while it runs, for the edges to show.
@@ -361,7 +359,7 @@ fn name_all(
             links,
             tags,
             source_urls: &source_urls,
-            reuse: session.map(|s| (&s.finished, &s.digests)),
+            reuse: session.map(|s| &s.finished),
             rewrite: &rewrite,
         },
     )

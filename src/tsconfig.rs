@@ -155,7 +155,7 @@ impl TsConfigs {
     /// error naming the tsconfig.json that cannot be read.
     pub fn for_file(&self, file: &Path) -> Result<Arc<TsSettings>, Diagnostic> {
         // Packages use none; nor does a file with no tsconfig.json above.
-        if crate::bundle::in_node_modules(file).is_some()
+        if crate::discover::in_node_modules(file).is_some()
             || !file.parent().is_some_and(|d| self.any_above(d))
         {
             return Ok(Arc::new(TsSettings::default()));

@@ -27,10 +27,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::Stamp;
 use crate::config::{BundleFormat, Config};
 use crate::css::{self, CssOptions, CssScope};
 use crate::diagnostics::{Category, Diagnostic, Label};
-use crate::discover::{self, JsKind, Kind, Source};
+use crate::discover::{self, JsKind, Kind, NPM, Source, in_node_modules};
 use crate::js::JsOptions;
 use crate::refs::Reference;
 use crate::sourcemap::Map;
@@ -117,7 +118,7 @@ pub struct Bundle {
 #[derive(Default)]
 pub struct Cache {
     modules: std::sync::Mutex<HashMap<PathBuf, Cached>>,
-    emitted: std::sync::Mutex<HashMap<PathBuf, ([u8; 32], emit::Emitted)>>,
+    emitted: crate::cache::Memo<PathBuf, emit::Emitted>,
     tag: std::sync::Mutex<Option<String>>,
     /// The resolver (with what it learnt of the file system) and the
     /// package.json cache, kept until a file is added, removed or renamed
@@ -143,45 +144,6 @@ struct Cached {
 /// and the options its tsconfig.json gives.
 fn variant(node_mode: bool, opts: &JsOptions) -> u64 {
     (opts.file_key() << 1) | u64::from(node_mode)
-}
-
-/// A file's metadata, standing in for its bytes between builds of a
-/// session, as with make, cargo and git: size, inode and nanosecond mtime
-/// and ctime (which no user can set back). Like git's "racily clean" rule,
-/// a stamp taken within `RACY` of the file's last change is not trusted,
-/// since a second write in the same timestamp tick would leave it equal;
-/// such a file is read and hashed again next time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Stamp {
-    len: u64,
-    ino: u64,
-    dev: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-}
-
-const RACY: std::time::Duration = std::time::Duration::from_millis(100);
-
-impl Stamp {
-    /// The stamp of `path` now, if it can be trusted later.
-    pub(crate) fn of(path: &Path) -> Option<Stamp> {
-        use std::os::unix::fs::MetadataExt as _;
-        let m = std::fs::metadata(path).ok()?;
-        let stamp = Stamp {
-            len: m.len(),
-            ino: m.ino(),
-            dev: m.dev(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-        };
-        let (secs, nanos) = stamp.ctime.max(stamp.mtime);
-        let changed = std::time::UNIX_EPOCH
-            + std::time::Duration::new(u64::try_from(secs).ok()?, u32::try_from(nanos).ok()?);
-        let settled = std::time::SystemTime::now()
-            .duration_since(changed)
-            .is_ok_and(|age| age > RACY);
-        settled.then_some(stamp)
-    }
 }
 
 type LoadResult = Result<(module::Js, Vec<module::Record>), Vec<Diagnostic>>;
@@ -251,9 +213,7 @@ impl Cache {
         if let Ok(mut m) = self.modules.lock() {
             m.clear();
         }
-        if let Ok(mut e) = self.emitted.lock() {
-            e.clear();
-        }
+        self.emitted.clear();
         if let Ok(mut t) = self.tag.lock() {
             *t = None;
         }
@@ -296,23 +256,17 @@ impl Cache {
     }
 
     fn emitted(&self, path: &Path, key: &[u8; 32]) -> Option<emit::Emitted> {
-        let e = self.emitted.lock().ok()?;
-        e.get(path)
-            .filter(|(k, _)| k == key)
-            .map(|(_, e)| e.clone())
+        self.emitted.get_keyed(&path.to_path_buf(), key)
     }
 
     fn keep_emitted(&self, path: &Path, key: [u8; 32], e: &emit::Emitted) {
-        if let Ok(mut m) = self.emitted.lock() {
-            m.insert(path.to_path_buf(), (key, e.clone()));
-        }
+        self.emitted
+            .put(path.to_path_buf(), key, Vec::new(), e.clone());
     }
 
     /// Drops emitted code of modules the latest build did not emit.
     fn retain_emitted(&self, live: &std::collections::HashSet<&Path>) {
-        if let Ok(mut m) = self.emitted.lock() {
-            m.retain(|p, _| live.contains(p.as_path()));
-        }
+        self.emitted.retain(|p| live.contains(p.as_path()));
     }
 
     fn begin(&self) -> u64 {
@@ -405,24 +359,6 @@ pub fn ident_stem(name: &str) -> String {
 /// Largest chunk (bytes of code) that gets a whole-chunk mangle pass.
 const WHOLE_CHUNK_LIMIT: usize = 1024 * 1024;
 
-/// Where files of packages are named in the release.
-pub const NPM: &str = "_npm";
-
-/// The `node_modules` directory a file is in (the innermost), and the
-/// file's path below it with `/`.
-pub(crate) fn in_node_modules(path: &Path) -> Option<(PathBuf, String)> {
-    let parts: Vec<_> = path.components().collect();
-    let at = parts
-        .iter()
-        .rposition(|c| c.as_os_str() == "node_modules")?;
-    let dir: PathBuf = parts[..=at].iter().collect();
-    let rel: Vec<String> = parts[at + 1..]
-        .iter()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    (!rel.is_empty()).then(|| (dir, rel.join("/")))
-}
-
 /// Every file of the package that holds `rel` (a path below
 /// `node_modules`), as paths below `node_modules`: what a package's
 /// stylesheet may `@import`.
@@ -488,7 +424,7 @@ pub(crate) fn package_css(
         known: &known,
         display: &display,
     };
-    let mut o = crate::pipeline::guarded(&shown, "lightningcss", || {
+    let mut o = crate::jobs::guarded(&shown, "lightningcss", || {
         css::compile(&rel, &text, &scope, css_opts)
     })?;
     let mut files = Vec::new();
@@ -683,7 +619,7 @@ fn resolve_records(
         // Vite reads them; never a path of the machine.
         let resolved = if r.specifier.starts_with('/') && !r.specifier.starts_with("//") {
             let exists = |l: &str| cfg.root.join(l).is_file();
-            match crate::pages::root_relative(&r.specifier, &exists) {
+            match crate::refs::root_relative(&r.specifier, &exists) {
                 Some(l) => Ok(Resolved::File {
                     path: cfg
                         .root
@@ -766,7 +702,7 @@ fn read_and_load(
                 .with_file(shown),
         ]
     })?;
-    let text = crate::pipeline::utf8_text(&bytes, shown).map_err(|d| vec![d])?;
+    let text = crate::jobs::utf8_text(&bytes, shown).map_err(|d| vec![d])?;
     let js_text: std::borrow::Cow<'_, str> = if ext == ".json" {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
             let source: Arc<str> = Arc::from(text);
@@ -785,7 +721,7 @@ fn read_and_load(
         text.into()
     };
     let load = || {
-        crate::pipeline::guarded(shown, "swc", || {
+        crate::jobs::guarded(shown, "swc", || {
             module::load_js(
                 name,
                 shown,
@@ -1243,7 +1179,7 @@ fn emit_one(
         keys.insert(i, k);
     }
     let emit = |js: module::Js, plan: &link::Plan| {
-        crate::pipeline::guarded(shown, "swc", || {
+        crate::jobs::guarded(shown, "swc", || {
             emit::emit_module(i, js, name, plan, linked, format, stage.js_opts, stage.ph)
         })
     };
@@ -1253,7 +1189,7 @@ fn emit_one(
     // PREBAKE_CHECK_CACHE=1 (the watch tests): emit anyway, and a
     // reused module that differs from a fresh one is a bug.
     if let Some(e) = hit {
-        if !crate::pipeline::check_cache() {
+        if !crate::cache::check_cache() {
             return (Ok(e), true);
         }
         let fresh = plan.map(|plan| emit(*js, plan));
@@ -1497,7 +1433,7 @@ fn minify_chunks(stage: &Stage<'_>, chunks: &mut [Chunk], diagnostics: &mut Vec<
             if ch.css || ch.code.len() > WHOLE_CHUNK_LIMIT {
                 return Ok(None);
             }
-            crate::pipeline::guarded(&ch.logical, "swc", || {
+            crate::jobs::guarded(&ch.logical, "swc", || {
                 crate::js::reminify(
                     &ch.logical,
                     &ch.code,
@@ -1660,7 +1596,7 @@ fn compile_stylesheet(stage: &Stage<'_>, m: ModuleId) -> Result<PackageCss, Vec<
                 .with_file(md.shown.clone()),
         ]
     })?;
-    crate::pipeline::guarded(&md.shown, "lightningcss", || {
+    crate::jobs::guarded(&md.shown, "lightningcss", || {
         css::compile(&md.name, &text, stage.css_scope, css_opts)
     })
     .map(|o| (o, Vec::new()))
@@ -1681,27 +1617,5 @@ fn link_stylesheets(chunks: &mut [Chunk]) {
                 *link = ChunkLink::CssChunk(*css);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod stamp_tests {
-    use super::Stamp;
-
-    #[test]
-    fn a_stamp_is_trusted_only_once_the_file_has_settled() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("a.js");
-        std::fs::write(&f, "export const a = 1;\n").unwrap();
-        // Just written: a second write in the same tick could look equal.
-        assert_eq!(Stamp::of(&f), None);
-        std::thread::sleep(super::RACY + std::time::Duration::from_millis(50));
-        let settled = Stamp::of(&f).expect("settled");
-        assert_eq!(Stamp::of(&f), Some(settled));
-        // Same size, new bytes: no longer the same stamp.
-        std::fs::write(&f, "export const a = 2;\n").unwrap();
-        assert_ne!(Stamp::of(&f), Some(settled));
-        std::thread::sleep(super::RACY + std::time::Duration::from_millis(50));
-        assert!(Stamp::of(&f).is_some_and(|s| s != settled));
     }
 }
