@@ -15,11 +15,11 @@
 //! get `integrity` and, unless the page sets one, `crossorigin="anonymous"`
 //! (SRI needs a CORS request).
 //!
-//! A placeholder says how its URL must be escaped where it stands:
-//! `__prebake_url_<c><n>__`, with `<c>` one of `a` (attribute), `s`
-//! (`srcset` candidate), `t` (CSS string in `<style>`), `y` (CSS string in
-//! a `style` attribute) and `j` (JSON string in an import map).
-//! `__prebake_sri_<n>__` stands for the integrity of reference `n`'s target.
+//! A placeholder says how its URL must be escaped where it stands (its
+//! [`Context`]: an attribute, a `srcset` candidate, a CSS string in
+//! `<style>` or in a `style` attribute, a JSON string in an import map);
+//! another stands for the integrity of a reference's target. Their formats
+//! are in [`crate::placeholder`]; the escaping is here ([`substitute`]).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -30,6 +30,7 @@ use lol_html::{HtmlRewriter, Settings, element, end, text};
 
 use crate::css::{self, CssOptions};
 use crate::diagnostics::{Category, Diagnostic, Label};
+use crate::placeholder::{self, Context};
 use crate::refs::{self, Reference, Target};
 
 /// A compiled page.
@@ -38,43 +39,6 @@ pub struct HtmlOutput {
     pub refs: Vec<Reference>,
     pub warnings: Vec<Diagnostic>,
 }
-
-/// How a URL is escaped where its placeholder stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Context {
-    Attribute,
-    SrcSet,
-    StyleText,
-    StyleAttribute,
-    /// A JSON string in an import map.
-    ImportMap,
-}
-
-impl Context {
-    fn letter(self) -> char {
-        match self {
-            Context::Attribute => 'a',
-            Context::SrcSet => 's',
-            Context::StyleText => 't',
-            Context::StyleAttribute => 'y',
-            Context::ImportMap => 'j',
-        }
-    }
-
-    fn of(letter: u8) -> Option<Context> {
-        match letter {
-            b'a' => Some(Context::Attribute),
-            b's' => Some(Context::SrcSet),
-            b't' => Some(Context::StyleText),
-            b'y' => Some(Context::StyleAttribute),
-            b'j' => Some(Context::ImportMap),
-            _ => None,
-        }
-    }
-}
-
-const URL_PREFIX: &str = "__prebake_url_";
-const SRI_PREFIX: &str = "__prebake_sri_";
 
 /// Link relations whose `href` is an asset of the page.
 const ASSET_RELS: &[&str] = &[
@@ -104,7 +68,7 @@ struct State<'a> {
     /// it started.
     style: String,
     style_start: Option<usize>,
-    /// Ends every placeholder ([`crate::js::placeholder_tag`]).
+    /// Ends every placeholder ([`placeholder::tag`]).
     tag: String,
 }
 
@@ -115,7 +79,7 @@ impl State<'_> {
         if is_external(url, self.logical) {
             return None;
         }
-        let placeholder = url_placeholder(context, self.refs.len(), &self.tag);
+        let placeholder = placeholder::page_url(context, self.refs.len(), &self.tag);
         self.push(url.to_string(), placeholder.clone(), offset);
         Some(placeholder)
     }
@@ -156,17 +120,6 @@ impl State<'_> {
 fn offset_in(html: &str, base: usize, line: usize, column: usize) -> usize {
     let base = base.min(html.len());
     base + crate::diagnostics::offset_of_utf16(html.get(base..).unwrap_or(""), line, column)
-}
-
-/// `__prebake_url_<c><n>_<tag>__`.
-fn url_placeholder(context: Context, n: usize, tag: &str) -> String {
-    format!("{URL_PREFIX}{}{n}_{tag}__", context.letter())
-}
-
-/// The integrity placeholder that goes with a URL placeholder.
-fn sri_placeholder(url_placeholder: &str) -> Option<String> {
-    let rest = url_placeholder.strip_prefix(URL_PREFIX)?.get(1..)?;
-    Some(format!("{SRI_PREFIX}{rest}"))
 }
 
 /// URLs that stay as written: `https:`, `//cdn`, `data:`, `#frag`.
@@ -220,7 +173,7 @@ pub fn compile_with(
         warnings: Vec::new(),
         style: String::new(),
         style_start: None,
-        tag: crate::js::placeholder_tag(html),
+        tag: placeholder::tag(html),
     });
     let mut out = Vec::with_capacity(html.len() + 256);
     let attr = |el: &mut Element<'_, '_>, attribute: &str, context: Context| -> bool {
@@ -264,7 +217,7 @@ pub fn compile_with(
         let Some(value) = el.get_attribute(attribute) else {
             return;
         };
-        let Some(sri) = sri_placeholder(&value) else {
+        let Some(sri) = placeholder::page_sri(&value) else {
             return;
         };
         let _ = el.set_attribute("integrity", &sri);
@@ -283,7 +236,7 @@ pub fn compile_with(
             let Some(p) = s.take(&i.url, offset, Context::Attribute) else {
                 continue;
             };
-            let sri = sri_placeholder(&p).unwrap_or_default();
+            let sri = placeholder::page_sri(&p).unwrap_or_default();
             let _ = write!(
                 html,
                 "<link rel=\"{}\" href=\"{p}\" integrity=\"{sri}\" crossorigin=\"anonymous\">",
@@ -755,7 +708,7 @@ fn inline_css(s: &mut State<'_>, text: &str, offset: usize, context: Context) ->
         &|url| is_external(url, logical),
         &mut |_| {
             count += 1;
-            url_placeholder(context, first + count - 1, &tag)
+            placeholder::page_url(context, first + count - 1, &tag)
         },
         if context == Context::StyleAttribute {
             '\''
@@ -797,30 +750,22 @@ pub fn substitute(
     // Every token this page may hold, and what replaces it (`Err`: the URL
     // of a target without integrity).
     let mut tokens: BTreeMap<String, Result<String, &str>> = BTreeMap::new();
-    for (placeholder, url, integrity) in replacements {
-        let context = placeholder
-            .as_bytes()
-            .get(URL_PREFIX.len())
-            .and_then(|c| Context::of(*c));
-        if let Some(c) = context {
-            tokens.insert(placeholder.clone(), Ok(escape_url(url, c)));
+    for (ph, url, integrity) in replacements {
+        if let Some(c) = placeholder::page_context(ph) {
+            tokens.insert(ph.clone(), Ok(escape_url(url, c)));
         }
-        if let Some(sri) = sri_placeholder(placeholder) {
+        if let Some(sri) = placeholder::page_sri(ph) {
             tokens.insert(sri, integrity.clone().ok_or(url.as_str()));
         }
     }
     let mut out = String::with_capacity(code.len() + replacements.len() * 48);
     let mut rest = code;
-    while let Some(i) = rest.find("__prebake_") {
+    while let Some(i) = rest.find(placeholder::PREFIX) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        // A placeholder has no `__` inside, so the first one after the
-        // prefix ends it; anything else (text that merely starts the same
-        // way) is copied a byte at a time, so a real placeholder after it
-        // is still found.
-        let token = tail["__prebake_".len()..]
-            .find("__")
-            .and_then(|e| tail.get(..e + "__prebake_".len() + 2));
+        // Text that merely starts like a placeholder is copied a byte at a
+        // time, so a real placeholder after it is still found.
+        let token = placeholder::token_at(tail);
         match token.and_then(|t| tokens.get(t).map(|r| (t, r))) {
             Some((t, Ok(text))) => {
                 out.push_str(text);

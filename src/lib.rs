@@ -98,6 +98,8 @@ pub mod pages;
 #[cfg(feature = "compiler")]
 pub mod pipeline;
 #[cfg(feature = "compiler")]
+pub mod placeholder;
+#[cfg(feature = "compiler")]
 pub mod refs;
 #[cfg(feature = "compiler")]
 pub mod sourcemap;

@@ -821,10 +821,14 @@ pub fn bundle(
 
     // Placeholders: one tag for the whole bundle.
     let tag = placeholder_tag(cache, &modules);
-    let chunk_ph = |c: usize| crate::js::placeholder(c, &format!("{tag}c"));
-    let asset_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}a"));
-    let url_ph = |m: ModuleId| crate::js::placeholder(m, &format!("{tag}u"));
-    let css_ph = |e: usize| crate::js::placeholder(e, &format!("{tag}s"));
+    let chunk_ph =
+        |c: usize| crate::placeholder::bundled(crate::placeholder::Bundled::Chunk, c, &tag);
+    let asset_ph =
+        |m: ModuleId| crate::placeholder::bundled(crate::placeholder::Bundled::Asset, m, &tag);
+    let url_ph =
+        |m: ModuleId| crate::placeholder::bundled(crate::placeholder::Bundled::Url, m, &tag);
+    let css_ph =
+        |e: usize| crate::placeholder::bundled(crate::placeholder::Bundled::EntryCss, e, &tag);
     // The chunk of each entry point (for `import()`): entry chunk e is
     // chunk e.
     let entry_chunk_ph = |e: usize| chunk_ph(e);

@@ -42,7 +42,8 @@ pub struct CssOptions {
 /// Compiled stylesheet and the warnings produced on the way.
 pub struct CssOutput {
     /// The stylesheet, with every `url()` and `@import` URL replaced by a
-    /// quoted placeholder (see [`substitute`]).
+    /// quoted placeholder, lightningcss's own (see [`crate::placeholder`]
+    /// and [`substitute`]).
     pub code: String,
     pub warnings: Vec<Diagnostic>,
     /// Every `url()` and `@import` of the file, deduplicated by placeholder.
@@ -739,7 +740,8 @@ fn import_cycle(edges: &BTreeMap<String, BTreeSet<String>>, entry: &str) -> Opti
     visit(entry, edges, &mut Vec::new(), &mut BTreeSet::new())
 }
 
-/// Replaces each quoted placeholder in `code` with its URL. Inside `url()`
+/// Replaces each quoted placeholder in `code` (see [`crate::placeholder`])
+/// with its URL. Inside `url()`
 /// a URL that needs no quotes is written bare, as the minifier would;
 /// elsewhere (`image-set("…" 1x)`, `@import "…"`) it stays a string.
 pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec<Edit>) {

@@ -958,16 +958,9 @@ pub fn substitute(code: &str, replacements: &[(String, String)]) -> (String, Vec
         .collect();
     let mut spans = Vec::new();
     let bytes = code.as_bytes();
-    for (i, _) in code.match_indices(PLACEHOLDER_PREFIX) {
-        // `__prebake_ref_<n>_<tag>__`: the tag holds no `_`.
-        let after = i + PLACEHOLDER_PREFIX.len();
-        let Some(tag_start) = code[after..].find('_').map(|k| after + k + 1) else {
-            continue;
-        };
-        let Some(end) = code[tag_start..].find("__").map(|k| tag_start + k + 2) else {
-            continue;
-        };
-        let Some(url) = by_placeholder.get(&code[i..end]) else {
+    for found in crate::placeholder::references_in(code) {
+        let (i, end) = (found.start, found.end);
+        let Some(url) = by_placeholder.get(&code[found]) else {
             continue;
         };
         let quote = i.checked_sub(1).and_then(|q| bytes.get(q)).copied();
@@ -1022,18 +1015,6 @@ fn embeddable_url(url: &str) -> String {
     out
 }
 
-/// Whether compiled JS still holds one of `placeholders` (a reference the
-/// rewrite could not place: a bug, never shipped silently).
-pub fn unreplaced<'a>(
-    code: &str,
-    placeholders: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    if !code.contains(PLACEHOLDER_PREFIX) {
-        return None;
-    }
-    placeholders.into_iter().find(|p| code.contains(p))
-}
-
 /// `s` as a double-quoted JS string literal in ASCII (the output is ASCII
 /// only), safe in any context a string can stand.
 pub fn js_string(s: &str) -> String {
@@ -1060,20 +1041,9 @@ pub fn js_string(s: &str) -> String {
     out
 }
 
-const PLACEHOLDER_PREFIX: &str = "__prebake_ref_";
-
-/// The placeholder that stands for reference `n` in compiled JS, inside a
-/// string literal. `tag` comes from the hash of the file's own source
-/// ([`placeholder_tag`]), so no string a source holds can be taken for one.
-pub fn placeholder(n: usize, tag: &str) -> String {
-    format!("{PLACEHOLDER_PREFIX}{n}_{tag}__")
-}
-
-/// The first 12 hex digits of the SHA-256 of `source`: to write a
-/// placeholder of its own, a file would have to contain its own hash.
-pub fn placeholder_tag(source: &str) -> String {
-    crate::fingerprint::sha256_hex(source.as_bytes())[..12].to_string()
-}
+/// The placeholder formats live in [`crate::placeholder`]; these are its
+/// JS reference's, under the names they had here.
+pub use crate::placeholder::{reference as placeholder, tag as placeholder_tag, unreplaced};
 
 /// Replaces each specifier of `import`/`export … from`, literal `import()`
 /// and `new URL(…, import.meta.url)` that is not bare with a placeholder.
