@@ -18,7 +18,7 @@
 //! | stylesheets | lightningcss's own, in quotes | each `url()` and `@import`; lightningcss names them (6 characters hashed from the file name and the URL), so none is made here |
 //!
 //! A file's `<tag>` is [`tag`] of its source; a bundle's is made the same
-//! way from all of its modules' sources (in `bundle`), and a watch session
+//! way from all of its modules' sources ([`bundle_tag`]), and a watch session
 //! keeps it while no source contains it. Neither `<n>` nor a tag holds `_`,
 //! and no placeholder holds `__` after its prefix or a quote.
 
@@ -36,6 +36,18 @@ const SRI_PREFIX: &str = "__prebake_sri_";
 /// placeholder of its own, a file would have to contain its own hash.
 pub fn tag(source: &str) -> String {
     crate::fingerprint::sha256_hex(source.as_bytes())[..12].to_string()
+}
+
+/// A bundle's tag: the first 12 hex digits of the SHA-256 of all its
+/// modules' sources, each followed by a zero byte.
+pub fn bundle_tag<'a>(sources: impl IntoIterator<Item = &'a str>) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for s in sources {
+        h.update(s.as_bytes());
+        h.update([0]);
+    }
+    crate::fingerprint::hex(&h.finalize())[..12].to_string()
 }
 
 /// The placeholder that stands for reference `n` in compiled JS, inside a

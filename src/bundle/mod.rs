@@ -1045,15 +1045,10 @@ fn load_graph(
 /// the pipeline leaves it out of the names of chunks in an import cycle.
 fn placeholder_tag(cache: Option<&Cache>, modules: &[ModuleData]) -> String {
     let fresh_tag = || {
-        use sha2::Digest as _;
-        let mut h = sha2::Sha256::new();
-        for m in modules {
-            if let Body::Js(j) = &m.body {
-                h.update(j.source.as_bytes());
-                h.update([0]);
-            }
-        }
-        crate::fingerprint::hex(&h.finalize())[..12].to_string()
+        crate::placeholder::bundle_tag(modules.iter().filter_map(|m| match &m.body {
+            Body::Js(j) => Some(&*j.source),
+            _ => None,
+        }))
     };
     match cache {
         Some(c) => c.tag(modules, fresh_tag),
