@@ -557,8 +557,10 @@ async function runPrebake(project) {
       const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
       if (!line.trim()) continue;
       let e;
-      try { e = JSON.parse(line); } catch { e = { event: '(not json)' }; }
-      ev.push(e, line);
+      try { e = JSON.parse(line); } catch { e = { reason: '(not json)' }; }
+      // prebake names each line's kind `reason` (as build, check and cargo do); the driver's
+      // events, shared with esbuild's callbacks, call it `event`.
+      ev.push({ ...e, event: e.reason }, line);
     }
   });
   child.stderr.setEncoding('utf8');

@@ -164,6 +164,15 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> u8 {
 }
 
 /// One JSON object per line on stdout, flushed so readers see it at once.
+///
+/// Machine output has one vocabulary for every command: each object's
+/// `"reason"` names what it reports, as in cargo's `--message-format json`
+/// (what set a thing off is a `"cause"`). The reasons: `diagnostic`
+/// (`diagnostics::to_json`), `waiting-for-lock`, `slow-file`,
+/// `build-finished`, `check-finished`; and in watch: `watching`,
+/// `build-start`, `build-end`, `rescan`, `exit`. Watch lines said
+/// `"event"` before; no alias is kept: the key is weeks old and its only
+/// readers were our tests and bench driver, changed with it.
 fn print_json(v: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{v}");
@@ -470,7 +479,7 @@ fn watch(a: &WatchArgs) -> u8 {
             let profile = if dev { "dev" } else { "release" };
             if p.format == Format::Json {
                 print_json(&serde_json::json!({
-                    "event": "watching",
+                    "reason": "watching",
                     "mode": mode,
                     "profile": profile,
                     "root": crate::config::display_relative(&cwd, &cfg.root),
@@ -493,9 +502,9 @@ fn watch(a: &WatchArgs) -> u8 {
         } => {
             if p.format == Format::Json {
                 print_json(&serde_json::json!({
-                    "event": "build-start",
+                    "reason": "build-start",
                     "build": build,
-                    "reason": reason.as_str(),
+                    "cause": reason.as_str(),
                     "changed": changed,
                 }));
             } else if reason != crate::watch::Reason::Initial {
@@ -515,7 +524,7 @@ fn watch(a: &WatchArgs) -> u8 {
             let ok = !output.has_errors();
             if p.format == Format::Json {
                 print_json(&serde_json::json!({
-                    "event": "build-end",
+                    "reason": "build-end",
                     "build": build,
                     "ok": ok,
                     "pending": pending,
@@ -556,7 +565,7 @@ fn watch(a: &WatchArgs) -> u8 {
         Report::Progress(e) => progress(&p, &e),
         Report::Rescan => {
             if p.format == Format::Json {
-                print_json(&serde_json::json!({ "event": "rescan", "reason": "overflow" }));
+                print_json(&serde_json::json!({ "reason": "rescan", "cause": "overflow" }));
             } else {
                 p.status(
                     "Rescanning",
@@ -566,19 +575,14 @@ fn watch(a: &WatchArgs) -> u8 {
         }
         Report::Warning(d) => {
             if p.format == Format::Json {
-                print_json(&serde_json::json!({
-                    "event": "warning",
-                    "code": d.code,
-                    "message": d.message,
-                    "help": d.help,
-                }));
+                print_json(&diagnostics::to_json(&d));
             } else {
                 p.diagnostics(&[d]);
             }
         }
         Report::Exit { signal } => {
             if p.format == Format::Json {
-                print_json(&serde_json::json!({ "event": "exit", "signal": signal }));
+                print_json(&serde_json::json!({ "reason": "exit", "signal": signal }));
             } else {
                 p.status("Stopping", &format!("on {signal}"));
             }

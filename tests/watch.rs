@@ -294,7 +294,7 @@ impl Watch {
 
     /// The next event of `kind`.
     fn next_event(&mut self, kind: &str, timeout: Duration) -> Value {
-        self.wait_until(kind, timeout, |e| e["event"] == kind)
+        self.wait_until(kind, timeout, |e| e["reason"] == kind)
     }
 
     /// The next `build-end`.
@@ -312,9 +312,9 @@ impl Watch {
 
     /// The initial build's `build-end` (printed before `watching`).
     fn initial_end(&mut self) -> Value {
-        let start = self.find_any("initial build-start", T, |e| e["event"] == "build-start");
-        assert_eq!(start["reason"], "initial", "{start}");
-        self.find_any("initial build-end", T, |e| e["event"] == "build-end")
+        let start = self.find_any("initial build-start", T, |e| e["reason"] == "build-start");
+        assert_eq!(start["cause"], "initial", "{start}");
+        self.find_any("initial build-end", T, |e| e["reason"] == "build-end")
     }
 
     /// The highest build number started so far; builds a change causes
@@ -324,7 +324,7 @@ impl Watch {
         self.cursor = self.history.len();
         self.history
             .iter()
-            .filter(|(_, e)| e["event"] == "build-start")
+            .filter(|(_, e)| e["reason"] == "build-start")
             .filter_map(|(_, e)| e["build"].as_u64())
             .max()
             .unwrap_or(0)
@@ -347,7 +347,7 @@ impl Watch {
         loop {
             let n = last["build"].as_u64().unwrap_or(0);
             let next = self.poll_for(QUIET, |e| {
-                e["event"] == "build-start" && e["build"].as_u64() > Some(n)
+                e["reason"] == "build-start" && e["build"].as_u64() > Some(n)
             });
             if next.is_none() {
                 return last;
@@ -373,7 +373,7 @@ impl Watch {
     fn starts_since(&self, mark: u64) -> Vec<Value> {
         self.history
             .iter()
-            .filter(|(_, e)| e["event"] == "build-start" && e["build"].as_u64() > Some(mark))
+            .filter(|(_, e)| e["reason"] == "build-start" && e["build"].as_u64() > Some(mark))
             .map(|(_, e)| e.clone())
             .collect()
     }
@@ -472,7 +472,7 @@ fn is_ok(e: &Value) -> bool {
 }
 
 fn is_end_after(e: &Value, mark: u64) -> bool {
-    e["event"] == "build-end" && e["build"].as_u64().is_some_and(|b| b > mark)
+    e["reason"] == "build-end" && e["build"].as_u64().is_some_and(|b| b > mark)
 }
 
 #[track_caller]
@@ -769,7 +769,7 @@ fn t24_watch_equals_clean_through_an_edit_session() {
     let end = w.settle(mark, T);
     let starts = w.starts_since(mark);
     assert!(
-        starts.iter().any(|s| s["reason"] == "config"),
+        starts.iter().any(|s| s["cause"] == "config"),
         "no build-start with reason \"config\": {starts:?}"
     );
     w.assert_good(&p, &end);
@@ -984,7 +984,7 @@ fn t26_editor_byproducts_alone_start_no_build() {
         }
         fs::remove_file(&path).unwrap();
         let start = w.poll_for(Duration::from_millis(500), |e| {
-            e["event"] == "build-start" && e["build"].as_u64() > Some(mark)
+            e["reason"] == "build-start" && e["build"].as_u64() > Some(mark)
         });
         assert!(
             start.is_none(),
@@ -997,7 +997,7 @@ fn t26_editor_byproducts_alone_start_no_build() {
     let mark = w.mark();
     fs::write(src.join(".app.ts.swp"), "swap 2, longer").unwrap();
     let start = w.poll_for(Duration::from_millis(500), |e| {
-        e["event"] == "build-start" && e["build"].as_u64() > Some(mark)
+        e["reason"] == "build-start" && e["build"].as_u64() > Some(mark)
     });
     assert!(start.is_none(), "a swap-file change started a build");
     w.assert_running();
@@ -1107,7 +1107,7 @@ fn t28_a_change_during_a_build_gets_a_follow_up() {
     let mark = w.mark();
     generated_tree(&p, 150, 2);
     let start = w.wait_until("build-start after the change", T, |e| {
-        e["event"] == "build-start" && e["build"].as_u64() > Some(mark)
+        e["reason"] == "build-start" && e["build"].as_u64() > Some(mark)
     });
     let b = start["build"].as_u64().unwrap();
     p.write(
@@ -1123,11 +1123,11 @@ fn t28_a_change_during_a_build_gets_a_follow_up() {
     let end_b = w
         .history
         .iter()
-        .position(|(_, e)| e["event"] == "build-end" && e["build"].as_u64() == Some(b));
+        .position(|(_, e)| e["reason"] == "build-end" && e["build"].as_u64() == Some(b));
     let next_start = w
         .history
         .iter()
-        .position(|(_, e)| e["event"] == "build-start" && e["build"].as_u64() > Some(b));
+        .position(|(_, e)| e["reason"] == "build-start" && e["build"].as_u64() > Some(b));
     assert!(
         end_b.is_some() && next_start.is_some() && end_b < next_start,
         "no follow-up build after build {b} ended"
@@ -1159,7 +1159,7 @@ fn t29_an_out_dir_inside_the_root_never_triggers_a_build() {
     let mut w = Watch::start_in(&p, ".", "public/assets", &[]);
     let first = w.initial_end();
     assert!(is_ok(&first), "{first}");
-    let any_start = |e: &Value| e["event"] == "build-start";
+    let any_start = |e: &Value| e["reason"] == "build-start";
 
     w.mark();
     let start = w.poll_for(Duration::from_millis(1500), any_start);
@@ -1275,7 +1275,7 @@ fn t30_event_overflow_rescans_and_equals_clean() {
     let rescan = w
         .history
         .iter()
-        .any(|(_, e)| e["event"] == "rescan" && e["reason"] == "overflow");
+        .any(|(_, e)| e["reason"] == "rescan" && e["cause"] == "overflow");
     assert!(rescan, "no rescan event after an overflow");
     w.assert_good(&p, &end);
     let manifest = read_manifest(&w.out_path());
@@ -1324,7 +1324,7 @@ fn watch_limit_exhausted_warns_and_polls() {
     let mut w = Watch::launch(cmd, &p, "src", "out", &[]);
     let watching = w.next_event("watching", T);
     let warning = w.find_any("WATCH_POLLING warning", T, |e| {
-        e["event"] == "warning" && e["code"] == "WATCH_POLLING"
+        e["reason"] == "diagnostic" && e["code"] == "WATCH_POLLING"
     });
     eprintln!("watch limit: {warning}\n{watching}");
     // The contract puts the sysctl in the message; the help line is
@@ -1363,7 +1363,7 @@ fn watch_limit_exhausted_warns_and_polls() {
 fn poll_mode_picks_up_changes() {
     let p = app_project();
     let mut w = Watch::start(&p, &["--entry", "app.ts", "--poll"]);
-    let watching = w.find_any("watching", T, |e| e["event"] == "watching");
+    let watching = w.find_any("watching", T, |e| e["reason"] == "watching");
     assert_eq!(watching["mode"], "poll", "{watching}");
     let first = w.initial_end();
     w.assert_good(&p, &first);
@@ -1548,7 +1548,7 @@ fn t15_sigterm_mid_build_exits_within_2s_with_a_complete_release() {
     let mark = w.mark();
     generated_tree(&p, 150, 2);
     let start = w.wait_until("build-start after the change", T, |e| {
-        e["event"] == "build-start" && e["build"].as_u64() > Some(mark)
+        e["reason"] == "build-start" && e["build"].as_u64() > Some(mark)
     });
     let b = start["build"].as_u64().unwrap();
     let kids = children_of(w.pid);
@@ -1652,7 +1652,7 @@ fn dev_profile_by_default_and_release_on_request() {
     {
         let mut w = Watch::start(&p, ENTRY);
         assert_eq!(
-            w.find_any("watching", T, |e| e["event"] == "watching")["profile"],
+            w.find_any("watching", T, |e| e["reason"] == "watching")["profile"],
             "dev"
         );
         let first = w.initial_end();
@@ -1668,7 +1668,7 @@ fn dev_profile_by_default_and_release_on_request() {
     fs::remove_dir_all(p.path().join("out")).unwrap();
     let mut w = Watch::start(&p, &["--entry", "app.ts", "--release"]);
     assert_eq!(
-        w.find_any("watching", T, |e| e["event"] == "watching")["profile"],
+        w.find_any("watching", T, |e| e["reason"] == "watching")["profile"],
         "release"
     );
     let first = w.initial_end();
@@ -1726,7 +1726,7 @@ fn a_package_the_graph_uses_is_watched() {
     w.mark();
     p.write("node_modules/other/index.js", "export const other = 2;\n");
     assert!(
-        w.poll_for(Duration::from_millis(500), |e| e["event"] == "build-start")
+        w.poll_for(Duration::from_millis(500), |e| e["reason"] == "build-start")
             .is_none(),
         "a package the graph does not use started a build"
     );
