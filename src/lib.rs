@@ -8,10 +8,15 @@
 //!
 //! ```text
 //! Options --resolve--> Config
-//! lock(out dir) → discover → plan pages → bundle → check names
-//!               → compile (parallel) → fingerprint
-//!               → write files → write manifest (last, atomically)
+//! lock(out dir) → discover → plan pages → graph (bundle the entries and
+//!               pages' scripts; the rest per file) → check names
+//!               → compile (parallel) → link references → [stop on errors]
+//!               → fingerprint (name in dependency order, rewrite)
+//!               → assemble the manifest → publish (files, manifest last)
 //! ```
+//!
+//! Where each stage lives, what each module owns and where a change goes:
+//! [`architecture`].
 //!
 //! A build from Rust code ([`build`]): the same pipeline as `prebake
 //! build`, returning everything instead of printing it.
@@ -58,6 +63,10 @@
 //! [`build_script::Builder`].
 
 pub mod manifest;
+
+/// The contributor map (`src/architecture.md`).
+#[doc = include_str!("architecture.md")]
+pub mod architecture {}
 
 #[cfg(feature = "compiler")]
 pub mod build_script;
