@@ -359,6 +359,18 @@ pub fn ident_stem(name: &str) -> String {
 /// Largest chunk (bytes of code) that gets a whole-chunk mangle pass.
 const WHOLE_CHUNK_LIMIT: usize = 1024 * 1024;
 
+/// Package files (logical name, path) as sources copied as they are.
+fn static_sources(files: impl IntoIterator<Item = (String, PathBuf)>) -> Vec<Source> {
+    files
+        .into_iter()
+        .map(|(logical, path)| Source {
+            logical,
+            path,
+            kind: Kind::Static,
+        })
+        .collect()
+}
+
 /// Every file of the package that holds `rel` (a path below
 /// `node_modules`), as paths below `node_modules`: what a package's
 /// stylesheet may `@import`.
@@ -465,14 +477,7 @@ pub(crate) fn package_style(
         assets: Vec::new(),
         warnings: o.warnings,
     };
-    let files = files
-        .into_iter()
-        .map(|(logical, path)| Source {
-            logical,
-            path,
-            kind: Kind::Static,
-        })
-        .collect();
+    let files = static_sources(files);
     Ok((chunk, files))
 }
 
@@ -905,14 +910,7 @@ pub fn bundle(
         .collect();
     paths.sort();
     link_stylesheets(&mut chunks);
-    let package_files = package_files
-        .into_iter()
-        .map(|(logical, path)| Source {
-            logical,
-            path,
-            kind: Kind::Static,
-        })
-        .collect();
+    let package_files = static_sources(package_files);
     Ok(Bundle {
         tag,
         chunks,
