@@ -14,6 +14,7 @@ use lightningcss::bundler::{
     BundleErrorKind, Bundler, FileProvider, ResolveResult, SourceProvider,
 };
 use lightningcss::dependencies::{Dependency, DependencyOptions};
+use lightningcss::error::{ErrorLocation, ParserError};
 use lightningcss::stylesheet::{
     MinifyOptions, ParserFlags, ParserOptions, PrinterOptions, StyleSheet,
 };
@@ -145,27 +146,6 @@ pub fn compile(
 ) -> Result<CssOutput, Vec<Diagnostic>> {
     let entry = scope.root.join(name);
     let shown = (scope.display)(&entry);
-    // Diagnostics may point into any file of the bundle; each is read again
-    // only when a message needs its text.
-    let label_in = |file: &str, line: u32, column: u32| {
-        let path = Path::new(file);
-        let text: Arc<str> = std::fs::read_to_string(path).map_or_else(
-            |_| Arc::from(""),
-            |t| Arc::from(t.strip_prefix('\u{feff}').unwrap_or(&t)),
-        );
-        Label::at_line_col_utf16(
-            (scope.display)(path),
-            text,
-            line as usize + 1,
-            column as usize,
-        )
-    };
-
-    // An error of lightningcss, placed where it says, or on the file.
-    let locate = |d: Diagnostic, loc: Option<&lightningcss::error::ErrorLocation>| match loc {
-        Some(loc) => d.with_label(label_in(&loc.filename, loc.line, loc.column)),
-        None => d.with_file(shown.clone()),
-    };
     let provider = RootProvider {
         files: FileProvider::new(),
         scope,
@@ -174,83 +154,168 @@ pub fn compile(
     let warnings = Arc::new(RwLock::new(Vec::new()));
     // Sources are named relative to the root: logical names.
     let mut sm = parcel_sourcemap::SourceMap::new(&scope.root.to_string_lossy());
+    let mut sheet = bundle(name, &entry, &shown, &provider, &warnings)?;
+    let inputs = input_hashes(&sheet, &provider);
+    if opts.source_map {
+        add_map_sources(&mut sm, &sheet, &provider);
+    }
+    check_import_cycle(&provider, name)?;
+    // The text the pipeline already read (and checked is UTF-8).
+    let source: Arc<str> = Arc::from(text);
+    let recovered = recovered_problems(
+        &mut sheet, &provider, &warnings, &entry, &shown, &source, opts,
+    );
+    if recovered.iter().any(Diagnostic::is_error) {
+        return Err(recovered);
+    }
+    let targets = lower(&mut sheet, opts, scope, &shown)?;
+    let (code, refs) = print_sheet(&sheet, opts, targets, &mut sm, scope, &shown)?;
+    let map = opts.source_map.then(|| {
+        let mut map = map_of(&sm, scope);
+        map.columns_to_utf16(&code);
+        map
+    });
+    Ok(CssOutput {
+        code,
+        warnings: recovered,
+        refs,
+        source,
+        map,
+        inputs,
+    })
+}
+
+/// The syntax errors lightningcss recovered from, as its parser collects
+/// them.
+type Warnings<'i> = Arc<RwLock<Vec<lightningcss::error::Error<ParserError<'i>>>>>;
+
+/// An error of lightningcss, placed where it says (in any file of the
+/// bundle), or on the stylesheet `shown`.
+fn locate(
+    d: Diagnostic,
+    loc: Option<&ErrorLocation>,
+    scope: &CssScope<'_>,
+    shown: &str,
+) -> Diagnostic {
+    match loc {
+        // Diagnostics may point into any file of the bundle; each is read
+        // again only when a message needs its text.
+        Some(loc) => {
+            let path = Path::new(&loc.filename);
+            let text: Arc<str> = std::fs::read_to_string(path).map_or_else(
+                |_| Arc::from(""),
+                |t| Arc::from(t.strip_prefix('\u{feff}').unwrap_or(&t)),
+            );
+            d.with_label(Label::at_line_col_utf16(
+                (scope.display)(path),
+                text,
+                loc.line as usize + 1,
+                loc.column as usize,
+            ))
+        }
+        None => d.with_file(shown),
+    }
+}
+
+/// The stylesheet `entry` with its local `@import`s inlined by
+/// lightningcss's bundler, which reads every file through `provider` and
+/// collects the syntax errors it recovered from in `warnings`; or the
+/// diagnostic of why it could not.
+fn bundle<'a>(
+    name: &str,
+    entry: &Path,
+    shown: &str,
+    provider: &'a RootProvider<'_>,
+    warnings: &Warnings<'a>,
+) -> Result<StyleSheet<'a>, Vec<Diagnostic>> {
     // The bundler is given no map: it numbers files in the order it starts
     // loading them but adds them to the map in the order they finish
     // parsing, which differs from run to run (loads are parallel), so
     // mappings pointed at the wrong files. The map's sources are added
-    // below, in the stylesheet's own numbering.
+    // later (`add_map_sources`), in the stylesheet's own numbering.
     let mut bundler = Bundler::new(
-        &provider,
+        provider,
         None,
         ParserOptions {
             filename: name.to_string(),
             // Always recover, so every syntax error of the file is reported
-            // at once; whether they fail the build is decided below.
+            // at once; whether they fail the build is decided later
+            // (`recovered_problems`).
             error_recovery: true,
             warnings: Some(warnings.clone()),
             flags: ParserFlags::empty(),
             ..ParserOptions::default()
         },
     );
-    let mut sheet = match bundler.bundle(&entry) {
-        Ok(s) => s,
-        Err(e) => {
-            let at = |d: Diagnostic| locate(d, e.loc.as_ref());
-            let d = match &e.kind {
-                BundleErrorKind::ResolverError(ProviderError::Resolve(spec, r)) => {
-                    let (file, line, column) = e
-                        .loc
-                        .as_ref()
-                        .map_or((entry.to_string_lossy().into_owned(), 0, 1), |l| {
-                            (l.filename.clone(), l.line, l.column)
-                        });
-                    let path = Path::new(&file);
-                    let text: Arc<str> =
-                        std::fs::read_to_string(path).map_or_else(|_| Arc::from(""), Arc::from);
-                    let reference = Reference {
-                        url: spec.clone(),
-                        placeholder: String::new(),
-                        line: line as usize + 1,
-                        column: column as usize,
-                        from: scope.logical_of(path),
-                    };
-                    r.diagnostic(
-                        &reference,
-                        &(scope.display)(path),
-                        &text,
-                        &(scope.display)(scope.root),
-                    )
-                    .with_note("in an @import")
-                }
-                BundleErrorKind::ResolverError(ProviderError::TooDeep(path, offset)) => {
-                    let text: Arc<str> =
-                        std::fs::read_to_string(path).map_or_else(|_| Arc::from(""), Arc::from);
-                    Diagnostic::error(
-                        "CSS_NESTING",
-                        Category::Input,
-                        format!("nesting deeper than {MAX_NESTING} levels"),
-                    )
-                    .with_label(
-                        Label::new((scope.display)(path), text, *offset..*offset + 1)
-                            .with_text("too deep here"),
-                    )
-                }
-                BundleErrorKind::ResolverError(ProviderError::Io(io)) => at(Diagnostic::error(
-                    "IO",
-                    Category::Io,
-                    format!("cannot read a stylesheet: {io}"),
-                )),
-                kind => at(Diagnostic::error(
-                    "CSS_PARSE",
-                    Category::Input,
-                    kind.to_string(),
-                )),
+    bundler
+        .bundle(entry)
+        .map_err(|e| vec![bundle_error(&e, entry, shown, provider.scope)])
+}
+
+/// The diagnostic of a failed bundle: an `@import` that does not resolve,
+/// a file nested too deep, a file that cannot be read, or a parse error.
+fn bundle_error(
+    e: &lightningcss::error::Error<BundleErrorKind<'_, ProviderError>>,
+    entry: &Path,
+    shown: &str,
+    scope: &CssScope<'_>,
+) -> Diagnostic {
+    let at = |d: Diagnostic| locate(d, e.loc.as_ref(), scope, shown);
+    match &e.kind {
+        BundleErrorKind::ResolverError(ProviderError::Resolve(spec, r)) => {
+            let (file, line, column) = e
+                .loc
+                .as_ref()
+                .map_or((entry.to_string_lossy().into_owned(), 0, 1), |l| {
+                    (l.filename.clone(), l.line, l.column)
+                });
+            let path = Path::new(&file);
+            let text: Arc<str> =
+                std::fs::read_to_string(path).map_or_else(|_| Arc::from(""), Arc::from);
+            let reference = Reference {
+                url: spec.clone(),
+                placeholder: String::new(),
+                line: line as usize + 1,
+                column: column as usize,
+                from: scope.logical_of(path),
             };
-            return Err(vec![d]);
+            r.diagnostic(
+                &reference,
+                &(scope.display)(path),
+                &text,
+                &(scope.display)(scope.root),
+            )
+            .with_note("in an @import")
         }
-    };
-    drop(bundler);
-    let inputs = sheet
+        BundleErrorKind::ResolverError(ProviderError::TooDeep(path, offset)) => {
+            let text: Arc<str> =
+                std::fs::read_to_string(path).map_or_else(|_| Arc::from(""), Arc::from);
+            Diagnostic::error(
+                "CSS_NESTING",
+                Category::Input,
+                format!("nesting deeper than {MAX_NESTING} levels"),
+            )
+            .with_label(
+                Label::new((scope.display)(path), text, *offset..*offset + 1)
+                    .with_text("too deep here"),
+            )
+        }
+        BundleErrorKind::ResolverError(ProviderError::Io(io)) => at(Diagnostic::error(
+            "IO",
+            Category::Io,
+            format!("cannot read a stylesheet: {io}"),
+        )),
+        kind => at(Diagnostic::error(
+            "CSS_PARSE",
+            Category::Input,
+            kind.to_string(),
+        )),
+    }
+}
+
+/// Every file of the bundle with the SHA-256 of the bytes that were read.
+fn input_hashes(sheet: &StyleSheet<'_>, provider: &RootProvider<'_>) -> Vec<(PathBuf, [u8; 32])> {
+    sheet
         .sources
         .iter()
         .map(|file| {
@@ -261,16 +326,29 @@ pub fn compile(
                 sha2::Sha256::digest(text.as_bytes()).into(),
             )
         })
-        .collect();
-    if opts.source_map {
-        for (i, file) in sheet.sources.iter().enumerate() {
-            let index = sm.add_source(file) as usize;
-            debug_assert_eq!(index, i);
-            if let Ok(text) = provider.read(Path::new(file)) {
-                let _ = sm.set_source_content(index, text);
-            }
+        .collect()
+}
+
+/// Adds the files of the bundle to the source map `sm`, with their text,
+/// in the stylesheet's own numbering.
+fn add_map_sources(
+    sm: &mut parcel_sourcemap::SourceMap,
+    sheet: &StyleSheet<'_>,
+    provider: &RootProvider<'_>,
+) {
+    for (i, file) in sheet.sources.iter().enumerate() {
+        let index = sm.add_source(file) as usize;
+        debug_assert_eq!(index, i);
+        if let Ok(text) = provider.read(Path::new(file)) {
+            let _ = sm.set_source_content(index, text);
         }
     }
+}
+
+/// An error when the stylesheets of the bundle `@import` each other in a
+/// cycle (which lightningcss's bundler silently drops).
+fn check_import_cycle(provider: &RootProvider<'_>, name: &str) -> Result<(), Vec<Diagnostic>> {
+    let scope = provider.scope;
     if let Some(cycle) = provider
         .imports
         .lock()
@@ -292,10 +370,24 @@ pub fn compile(
             ),
         ]);
     }
-    // The text the pipeline already read (and checked is UTF-8).
-    let source: Arc<str> = Arc::from(text);
+    Ok(())
+}
+
+/// The syntax errors the parser recovered from in the entry stylesheet
+/// (whose text is `source`), as warnings, or errors unless
+/// `opts.error_recovery`; rules for other browsers are matched first, as
+/// lenient browsers would, to tell what became of each.
+fn recovered_problems(
+    sheet: &mut StyleSheet<'_>,
+    provider: &RootProvider<'_>,
+    warnings: &Warnings<'_>,
+    entry: &Path,
+    shown: &str,
+    source: &Arc<str>,
+    opts: &CssOptions,
+) -> Vec<Diagnostic> {
     let label_at = |line: u32, column: u32| {
-        Label::at_line_col_utf16(&shown, source.clone(), line as usize + 1, column as usize)
+        Label::at_line_col_utf16(shown, source.clone(), line as usize + 1, column as usize)
     };
 
     // Each file of the bundle as lightningcss read it (without a BOM), by
@@ -311,7 +403,7 @@ pub fn compile(
         .iter()
         .position(|s| Path::new(s) == entry)
         .and_then(|i| u32::try_from(i).ok());
-    let recovered: Vec<Diagnostic> = warnings
+    warnings
         .read()
         .map(|w| w.clone())
         .unwrap_or_default()
@@ -330,14 +422,20 @@ pub fn compile(
             let d = lenient::problem(&e.kind, fate, opts.error_recovery);
             match &e.loc {
                 Some(loc) => d.with_label(label_at(loc.line, loc.column)),
-                None => d.with_file(shown.clone()),
+                None => d.with_file(shown),
             }
         })
-        .collect();
-    if recovered.iter().any(Diagnostic::is_error) {
-        return Err(recovered);
-    }
+        .collect()
+}
 
+/// Lowers the sheet for the browser targets and minifies it, and returns
+/// the targets for printing.
+fn lower(
+    sheet: &mut StyleSheet<'_>,
+    opts: &CssOptions,
+    scope: &CssScope<'_>,
+    shown: &str,
+) -> Result<CssTargets, Vec<Diagnostic>> {
     let targets = CssTargets::from(opts.targets.browsers);
     // Like lightningcss's CLI: always run `minify`, which also lowers for the
     // targets; only the printer's whitespace depends on `minify`.
@@ -346,11 +444,25 @@ pub fn compile(
         ..MinifyOptions::default()
     }) {
         let d = Diagnostic::error("CSS_MINIFY", Category::Input, e.kind.to_string());
-        return Err(vec![locate(d, e.loc.as_ref())]);
+        return Err(vec![locate(d, e.loc.as_ref(), scope, shown)]);
     }
+    Ok(targets)
+}
+
+/// Prints the sheet (ending with a newline), with a placeholder for every
+/// `url()` and `@import` URL and mappings into `sm` when `opts.source_map`,
+/// and returns it with its references, one per placeholder.
+fn print_sheet(
+    sheet: &StyleSheet<'_>,
+    opts: &CssOptions,
+    targets: CssTargets,
+    sm: &mut parcel_sourcemap::SourceMap,
+    scope: &CssScope<'_>,
+    shown: &str,
+) -> Result<(String, Vec<Reference>), Vec<Diagnostic>> {
     let printed = sheet.to_css(PrinterOptions {
         minify: opts.minify,
-        source_map: opts.source_map.then_some(&mut sm),
+        source_map: opts.source_map.then_some(sm),
         targets,
         analyze_dependencies: Some(DependencyOptions {
             remove_imports: false,
@@ -363,47 +475,40 @@ pub fn compile(
             if !code.ends_with('\n') {
                 code.push('\n');
             }
-            let mut found: Vec<Reference> = res
-                .dependencies
-                .unwrap_or_default()
-                .into_iter()
-                .map(|d| {
-                    let (url, placeholder, loc) = match d {
-                        Dependency::Url(u) => (u.url, u.placeholder, u.loc),
-                        Dependency::Import(i) => (i.url, i.placeholder, i.loc),
-                    };
-                    Reference {
-                        url,
-                        placeholder,
-                        line: loc.start.line as usize,
-                        column: loc.start.column as usize,
-                        from: scope.logical_of(Path::new(&loc.file_path)),
-                    }
-                })
-                .collect();
-            // Prefixed fallbacks repeat a url(); one entry per placeholder.
-            found.sort_by(|a, b| a.placeholder.cmp(&b.placeholder).then(a.line.cmp(&b.line)));
-            found.dedup_by(|a, b| a.placeholder == b.placeholder);
-            found.sort_by_key(|r| (r.line, r.column));
-            let map = opts.source_map.then(|| {
-                let mut map = map_of(&sm, scope);
-                map.columns_to_utf16(&code);
-                map
-            });
-            Ok(CssOutput {
-                code,
-                warnings: recovered,
-                refs: found,
-                source,
-                map,
-                inputs,
-            })
+            let found = dependency_references(res.dependencies.unwrap_or_default(), scope);
+            Ok((code, found))
         }
         Err(e) => {
             let d = Diagnostic::error("CSS_PRINT", Category::Input, e.kind.to_string());
-            Err(vec![locate(d, e.loc.as_ref())])
+            Err(vec![locate(d, e.loc.as_ref(), scope, shown)])
         }
     }
+}
+
+/// The references of the printer's `dependencies`, one per placeholder, in
+/// the order they appear.
+fn dependency_references(dependencies: Vec<Dependency>, scope: &CssScope<'_>) -> Vec<Reference> {
+    let mut found: Vec<Reference> = dependencies
+        .into_iter()
+        .map(|d| {
+            let (url, placeholder, loc) = match d {
+                Dependency::Url(u) => (u.url, u.placeholder, u.loc),
+                Dependency::Import(i) => (i.url, i.placeholder, i.loc),
+            };
+            Reference {
+                url,
+                placeholder,
+                line: loc.start.line as usize,
+                column: loc.start.column as usize,
+                from: scope.logical_of(Path::new(&loc.file_path)),
+            }
+        })
+        .collect();
+    // Prefixed fallbacks repeat a url(); one entry per placeholder.
+    found.sort_by(|a, b| a.placeholder.cmp(&b.placeholder).then(a.line.cmp(&b.line)));
+    found.dedup_by(|a, b| a.placeholder == b.placeholder);
+    found.sort_by_key(|r| (r.line, r.column));
+    found
 }
 
 /// `s` as a CSS string in `quote`s.
