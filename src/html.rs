@@ -25,7 +25,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use lol_html::html_content::{ContentType, Element, TextChunk};
+use lol_html::errors::RewritingError;
+use lol_html::html_content::{ContentType, DocumentEnd, Element, TextChunk};
 use lol_html::{HtmlRewriter, Settings, element, end, text};
 
 use crate::css::{self, CssOptions};
@@ -158,29 +159,49 @@ pub fn compile_with(
     css: &CssOptions,
     inject: &[Inject],
 ) -> Result<HtmlOutput, Vec<Diagnostic>> {
-    let injected = std::rc::Rc::new(std::cell::Cell::new(inject.is_empty()));
-    // A `<head>` start tag was seen: its end takes the tags.
-    let head = std::cell::Cell::new(false);
-    // The tags, made once (their placeholders are references of the page).
-    let tags: RefCell<Option<std::rc::Rc<str>>> = RefCell::new(None);
-    let state = RefCell::new(State {
-        logical: name,
-        shown,
-        html,
-        css,
-        refs: Vec::new(),
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        style: String::new(),
-        style_start: None,
-        tag: placeholder::tag(html),
-    });
-    let mut out = Vec::with_capacity(html.len() + 256);
-    let attr = |el: &mut Element<'_, '_>, attribute: &str, context: Context| -> bool {
+    let page = Rewrite {
+        state: RefCell::new(State {
+            logical: name,
+            shown,
+            html,
+            css,
+            refs: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            style: String::new(),
+            style_start: None,
+            tag: placeholder::tag(html),
+        }),
+        inject,
+        injected: std::rc::Rc::new(std::cell::Cell::new(inject.is_empty())),
+        head: std::cell::Cell::new(false),
+        tags: RefCell::new(None),
+    };
+    let result = rewrite(&page, html);
+    finish(result, page.state.into_inner(), shown)
+}
+
+/// What the handlers of one page's rewrite share.
+struct Rewrite<'a> {
+    state: RefCell<State<'a>>,
+    /// The tags to add to the page.
+    inject: &'a [Inject],
+    /// `inject`'s tags are in (or there are none).
+    injected: std::rc::Rc<std::cell::Cell<bool>>,
+    /// A `<head>` start tag was seen: its end takes the tags.
+    head: std::cell::Cell<bool>,
+    /// The tags, made once (their placeholders are references of the page).
+    tags: RefCell<Option<std::rc::Rc<str>>>,
+}
+
+impl Rewrite<'_> {
+    /// Replaces the URL (or each URL of a `srcset`) of `attribute` with its
+    /// placeholder; whether any was replaced (external URLs are not).
+    fn attr(&self, el: &mut Element<'_, '_>, attribute: &str, context: Context) -> bool {
         let Some((value, offset)) = attribute_of(el, attribute) else {
             return false;
         };
-        let mut s = state.borrow_mut();
+        let mut s = self.state.borrow_mut();
         let taken = if context == Context::SrcSet {
             let mut changed = false;
             let mut new = String::with_capacity(value.len());
@@ -212,27 +233,18 @@ pub fn compile_with(
             }
             None => false,
         }
-    };
-    let integrity = |el: &mut Element<'_, '_>, attribute: &str| {
-        let Some(value) = el.get_attribute(attribute) else {
-            return;
-        };
-        let Some(sri) = placeholder::page_sri(&value) else {
-            return;
-        };
-        let _ = el.set_attribute("integrity", &sri);
-        if !el.has_attribute("crossorigin") {
-            let _ = el.set_attribute("crossorigin", "anonymous");
-        }
-    };
-    let tags_at = |offset: usize| -> std::rc::Rc<str> {
+    }
+
+    /// `inject`'s tags, their references taken at byte `offset` of the
+    /// page the first time.
+    fn tags_at(&self, offset: usize) -> std::rc::Rc<str> {
         use std::fmt::Write as _;
-        if let Some(t) = tags.borrow().as_ref() {
+        if let Some(t) = self.tags.borrow().as_ref() {
             return t.clone();
         }
-        let mut s = state.borrow_mut();
+        let mut s = self.state.borrow_mut();
         let mut html = String::new();
-        for i in inject {
+        for i in self.inject {
             let Some(p) = s.take(&i.url, offset, Context::Attribute) else {
                 continue;
             };
@@ -244,130 +256,183 @@ pub fn compile_with(
             );
         }
         let t: std::rc::Rc<str> = html.into();
-        *tags.borrow_mut() = Some(t.clone());
+        *self.tags.borrow_mut() = Some(t.clone());
         t
-    };
-    // The tags before `el`, unless they are in already.
-    let inject_before = |el: &mut Element<'_, '_>| {
-        if !injected.get() {
-            let html = tags_at(el.source_location().bytes().start);
+    }
+
+    /// The tags before `el`, unless they are in already.
+    fn inject_before(&self, el: &mut Element<'_, '_>) {
+        if !self.injected.get() {
+            let html = self.tags_at(el.source_location().bytes().start);
             el.before(&html, ContentType::Html);
-            injected.set(true);
+            self.injected.set(true);
+        }
+    }
+
+    /// The first `<head>`: the tags go before its end tag.
+    fn head(&self, el: &mut Element<'_, '_>) {
+        if !self.injected.get() && !self.head.replace(true) {
+            let html = self.tags_at(el.source_location().bytes().start);
+            let done = self.injected.clone();
+            // An implied end (no `</head>`) never calls this:
+            // `<body>` or the first script takes the tags.
+            let handler: lol_html::EndTagHandler<'static> = Box::new(move |end| {
+                if !done.get() {
+                    end.before(&html, ContentType::Html);
+                    done.set(true);
+                }
+                Ok(())
+            });
+            let _ = el.on_end_tag(handler);
+        }
+    }
+
+    /// `<script src>`: the tags before it when the page has no `<head>`,
+    /// then its URL and integrity.
+    fn script(&self, el: &mut Element<'_, '_>) {
+        if !self.head.get() {
+            self.inject_before(el);
+        }
+        if self.attr(el, "src", Context::Attribute) {
+            integrity(el, "src");
+        }
+    }
+
+    /// `<link>` to an asset: its URLs, and integrity for what runs or
+    /// styles the page.
+    fn link(&self, el: &mut Element<'_, '_>) {
+        let rel = el
+            .get_attribute("rel")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
+        if !rels.iter().any(|r| ASSET_RELS.contains(r)) {
+            return;
+        }
+        let as_ = el
+            .get_attribute("as")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if self.attr(el, "href", Context::Attribute)
+            && (rels.contains(&"stylesheet")
+                || rels.contains(&"modulepreload")
+                || (rels.contains(&"preload") && matches!(as_.as_str(), "script" | "style")))
+        {
+            integrity(el, "href");
+        }
+        self.attr(el, "imagesrcset", Context::SrcSet);
+    }
+
+    /// The end of a page whose tags no `<head>` end, `<body>` or script
+    /// took: they go last (`len` is the page's length).
+    fn end(&self, end: &mut DocumentEnd<'_>, len: usize) {
+        if !self.injected.get() {
+            let html = self.tags_at(len);
+            end.append(&html, ContentType::Html);
+            self.injected.set(true);
+        }
+    }
+}
+
+/// `integrity` (and `crossorigin`, unless set) for the placeholder in
+/// `attribute`, if it has one.
+fn integrity(el: &mut Element<'_, '_>, attribute: &str) {
+    let Some(value) = el.get_attribute(attribute) else {
+        return;
+    };
+    let Some(sri) = placeholder::page_sri(&value) else {
+        return;
+    };
+    let _ = el.set_attribute("integrity", &sri);
+    if !el.has_attribute("crossorigin") {
+        let _ = el.set_attribute("crossorigin", "anonymous");
+    }
+}
+
+/// Streams `html` through `lol_html` with `page`'s handlers: the rewritten
+/// page, or why it could not be rewritten.
+fn rewrite(page: &Rewrite<'_>, html: &str) -> Result<Vec<u8>, RewritingError> {
+    let mut out = Vec::with_capacity(html.len() + 256);
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
+            element_content_handlers: vec![
+                element!("head", |el| {
+                    page.head(el);
+                    Ok(())
+                }),
+                element!("body", |el| {
+                    page.inject_before(el);
+                    Ok(())
+                }),
+                element!("script[src]", |el| {
+                    page.script(el);
+                    Ok(())
+                }),
+                element!("link", |el| {
+                    page.link(el);
+                    Ok(())
+                }),
+                element!("img, source", |el| {
+                    page.attr(el, "src", Context::Attribute);
+                    page.attr(el, "srcset", Context::SrcSet);
+                    Ok(())
+                }),
+                element!("video", |el| {
+                    page.attr(el, "src", Context::Attribute);
+                    page.attr(el, "poster", Context::Attribute);
+                    Ok(())
+                }),
+                element!("audio[src], track[src], input[type=image][src]", |el| {
+                    page.attr(el, "src", Context::Attribute);
+                    Ok(())
+                }),
+                element!("[style]", |el| {
+                    style_attribute(el, &page.state);
+                    Ok(())
+                }),
+                text!("style", |t| {
+                    style_text(t, &page.state);
+                    Ok(())
+                }),
+                text!("script[type=importmap]", |t| {
+                    import_map(t, &page.state);
+                    Ok(())
+                }),
+            ],
+            document_content_handlers: vec![end!(|end| {
+                page.end(end, html.len());
+                Ok(())
+            })],
+            ..Settings::new()
+        },
+        |c: &[u8]| out.extend_from_slice(c),
+    );
+    rewriter
+        .write(html.as_bytes())
+        .and_then(|()| rewriter.end())?;
+    Ok(out)
+}
+
+/// The compiled page, or the rewrite's error, or the errors the handlers
+/// collected.
+fn finish(
+    result: Result<Vec<u8>, RewritingError>,
+    state: State<'_>,
+    shown: &str,
+) -> Result<HtmlOutput, Vec<Diagnostic>> {
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => {
+            return Err(vec![
+                Diagnostic::error(
+                    "HTML_REWRITE",
+                    Category::Input,
+                    format!("cannot rewrite: {e}"),
+                )
+                .with_file(shown),
+            ]);
         }
     };
-    let result = {
-        let mut rewriter = HtmlRewriter::new(
-            Settings {
-                element_content_handlers: vec![
-                    element!("head", |el| {
-                        if !injected.get() && !head.replace(true) {
-                            let html = tags_at(el.source_location().bytes().start);
-                            let done = injected.clone();
-                            // An implied end (no `</head>`) never calls this:
-                            // `<body>` or the first script takes the tags.
-                            let handler: lol_html::EndTagHandler<'static> = Box::new(move |end| {
-                                if !done.get() {
-                                    end.before(&html, ContentType::Html);
-                                    done.set(true);
-                                }
-                                Ok(())
-                            });
-                            let _ = el.on_end_tag(handler);
-                        }
-                        Ok(())
-                    }),
-                    element!("body", |el| {
-                        inject_before(el);
-                        Ok(())
-                    }),
-                    element!("script[src]", |el| {
-                        if !head.get() {
-                            inject_before(el);
-                        }
-                        if attr(el, "src", Context::Attribute) {
-                            integrity(el, "src");
-                        }
-                        Ok(())
-                    }),
-                    element!("link", |el| {
-                        let rel = el
-                            .get_attribute("rel")
-                            .unwrap_or_default()
-                            .to_ascii_lowercase();
-                        let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
-                        if !rels.iter().any(|r| ASSET_RELS.contains(r)) {
-                            return Ok(());
-                        }
-                        let as_ = el
-                            .get_attribute("as")
-                            .unwrap_or_default()
-                            .to_ascii_lowercase();
-                        if attr(el, "href", Context::Attribute)
-                            && (rels.contains(&"stylesheet")
-                                || rels.contains(&"modulepreload")
-                                || (rels.contains(&"preload")
-                                    && matches!(as_.as_str(), "script" | "style")))
-                        {
-                            integrity(el, "href");
-                        }
-                        attr(el, "imagesrcset", Context::SrcSet);
-                        Ok(())
-                    }),
-                    element!("img, source", |el| {
-                        attr(el, "src", Context::Attribute);
-                        attr(el, "srcset", Context::SrcSet);
-                        Ok(())
-                    }),
-                    element!("video", |el| {
-                        attr(el, "src", Context::Attribute);
-                        attr(el, "poster", Context::Attribute);
-                        Ok(())
-                    }),
-                    element!("audio[src], track[src], input[type=image][src]", |el| {
-                        attr(el, "src", Context::Attribute);
-                        Ok(())
-                    }),
-                    element!("[style]", |el| {
-                        style_attribute(el, &state);
-                        Ok(())
-                    }),
-                    text!("style", |t| {
-                        style_text(t, &state);
-                        Ok(())
-                    }),
-                    text!("script[type=importmap]", |t| {
-                        import_map(t, &state);
-                        Ok(())
-                    }),
-                ],
-                document_content_handlers: vec![end!(|end| {
-                    // No `<head>` end, `<body>` or script took them.
-                    if !injected.get() {
-                        let html = tags_at(html.len());
-                        end.append(&html, ContentType::Html);
-                        injected.set(true);
-                    }
-                    Ok(())
-                })],
-                ..Settings::new()
-            },
-            |c: &[u8]| out.extend_from_slice(c),
-        );
-        rewriter
-            .write(html.as_bytes())
-            .and_then(|()| rewriter.end())
-    };
-    let state = state.into_inner();
-    if let Err(e) = result {
-        return Err(vec![
-            Diagnostic::error(
-                "HTML_REWRITE",
-                Category::Input,
-                format!("cannot rewrite: {e}"),
-            )
-            .with_file(shown),
-        ]);
-    }
     if !state.errors.is_empty() {
         return Err(state.errors);
     }
