@@ -45,12 +45,14 @@ pub fn resolve(
         .enumerate()
         .map(|(i, p)| (p.source.logical.as_str(), i))
         .collect();
+    let root_shown = cfg.display_path(&cfg.root);
     let mut links: Vec<Vec<(String, Link)>> = products
         .iter()
-        .map(|p| resolve_references(cfg, p, &index, known, diagnostics))
+        .map(|p| resolve_references(cfg, p, &index, known, &root_shown, diagnostics))
         .collect();
-    // The bundler's own placeholders, reported after every file's.
-    let by_path = crate::compile::by_path(products);
+    // The bundler's own placeholders, reported after every file's. Asset
+    // paths are looked up among the files only if a chunk has one.
+    let by_path = std::cell::LazyCell::new(|| crate::compile::by_path(products));
     for (i, p) in products.iter().enumerate() {
         let Some(chunk) = &p.chunk else { continue };
         for (placeholder, target) in &chunk.links {
@@ -91,13 +93,13 @@ fn resolve_references(
     product: &Product,
     index: &BTreeMap<&str, usize>,
     known: &Known<'_>,
+    root_shown: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<(String, Link)> {
     let src = &product.source;
     let Some(o) = &product.output else {
         return Vec::new();
     };
-    let root_shown = cfg.display_path(&cfg.root);
     o.refs
         .iter()
         .filter_map(|r| {
@@ -134,7 +136,7 @@ fn resolve_references(
                             .map_or_else(|_| Arc::from(""), Arc::from);
                         (cfg.display_path(&path), text)
                     };
-                    diagnostics.push(e.diagnostic(r, &shown, &text, &root_shown));
+                    diagnostics.push(e.diagnostic(r, &shown, &text, root_shown));
                     None
                 }
             }

@@ -66,7 +66,8 @@ pub struct Release {
 
 /// The release of the named products (`named[i]` is `products[i]`'s).
 pub fn assemble(cfg: &Config, products: &[Product], named: Vec<Option<Named>>) -> Release {
-    let by_path = crate::compile::by_path(products);
+    // Only a chunk that imports assets needs to look them up.
+    let by_path = std::cell::LazyCell::new(|| crate::compile::by_path(products));
     let logical_of = |p: &Path| by_path.get(p).map(|&j| products[j].source.logical.clone());
     let mut release = Release {
         manifest: Manifest::new(cfg.base.clone()),
