@@ -11,6 +11,8 @@
 //!   the key is the same and every one of those files still reads the same.
 //!   That holds for every kind of input, so a new source kind that reads
 //!   other files (an `@import`, a Sass partial) only has to report them.
+//! - [`Loads`]: a file's load (the bundler's parse and analysis) found by
+//!   its stamp or its digest, and dropped once a build no longer uses it;
 //! - [`check_cache`]: `PREBAKE_CHECK_CACHE=1` makes again whatever would be
 //!   reused, and compares.
 //!
@@ -179,6 +181,108 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     pub fn retain(&self, keep: impl Fn(&K) -> bool) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|k, _| keep(k));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// Results of loading files (a parse, a transform), kept by path from one
+/// build to the next. A result is found by the file's [`Stamp`] without a
+/// read ([`Loads::unchanged`]), or by the SHA-256 of its bytes
+/// ([`Loads::load`]), each under a variant: what else the load depended
+/// on. A build opens a generation ([`Loads::begin`]); results it did not
+/// use are dropped when it ends ([`Loads::end`]).
+pub struct Loads<V> {
+    entries: Mutex<HashMap<PathBuf, Loaded<V>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+struct Loaded<V> {
+    digest: [u8; 32],
+    /// The file's metadata when it was read, if trustworthy.
+    stamp: Option<Stamp>,
+    variant: u64,
+    value: V,
+    /// The latest build that used it.
+    generation: u64,
+}
+
+impl<V> Default for Loads<V> {
+    fn default() -> Self {
+        Loads {
+            entries: Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+impl<V: Clone> Loads<V> {
+    /// The kept load of `path` when its stamp says it did not change.
+    pub fn unchanged(&self, path: &Path, now: Stamp, variant: u64) -> Option<V> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let mut entries = self.entries.lock().ok()?;
+        let e = entries.get_mut(path)?;
+        if e.stamp != Some(now) || e.variant != variant {
+            return None;
+        }
+        e.generation = generation;
+        Some(e.value.clone())
+    }
+
+    /// The kept load of `path` with bytes of this `digest`, else `load()`'s
+    /// result (kept when it succeeded, with the file's `stamp`).
+    pub fn load<E>(
+        &self,
+        path: &Path,
+        digest: [u8; 32],
+        stamp: Option<Stamp>,
+        variant: u64,
+        load: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(e) = entries.get_mut(path)
+            && e.digest == digest
+            && e.variant == variant
+        {
+            e.generation = generation;
+            e.stamp = stamp;
+            return Ok(e.value.clone());
+        }
+        let result = load();
+        if let Ok(value) = &result
+            && let Ok(mut entries) = self.entries.lock()
+        {
+            entries.insert(
+                path.to_path_buf(),
+                Loaded {
+                    digest,
+                    stamp,
+                    variant,
+                    value: value.clone(),
+                    generation,
+                },
+            );
+        }
+        result
+    }
+
+    /// Starts a build's generation.
+    pub fn begin(&self) -> u64 {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    }
+
+    /// Drops the loads the build of `generation` did not use.
+    pub fn end(&self, generation: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, e| e.generation == generation);
         }
     }
 

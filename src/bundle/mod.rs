@@ -117,26 +117,13 @@ pub struct Bundle {
 /// graph.
 #[derive(Default)]
 pub struct Cache {
-    modules: std::sync::Mutex<HashMap<PathBuf, Cached>>,
+    modules: crate::cache::Loads<(module::Js, Vec<module::Record>)>,
     emitted: crate::cache::Memo<PathBuf, emit::Emitted>,
     tag: std::sync::Mutex<Option<String>>,
     /// The resolver (with what it learnt of the file system) and the
     /// package.json cache, kept until a file is added, removed or renamed
     /// or a JSON file changes (see [`Cache::invalidate_resolution`]).
     resolution: std::sync::Mutex<Option<Arc<Resolution>>>,
-    /// Bumped by every bundle; entries not used by the latest are dropped.
-    generation: std::sync::atomic::AtomicU64,
-}
-
-struct Cached {
-    digest: [u8; 32],
-    /// The file's metadata when it was read, if trustworthy (see `Stamp`).
-    stamp: Option<Stamp>,
-    /// What else the load depended on: `node_mode` and the file's
-    /// tsconfig.json settings ([`variant`]).
-    variant: u64,
-    loaded: (module::Js, Vec<module::Record>),
-    generation: u64,
 }
 
 /// Everything besides a file's bytes that its load depends on and that can
@@ -149,8 +136,6 @@ fn variant(node_mode: bool, opts: &JsOptions) -> u64 {
 type LoadResult = Result<(module::Js, Vec<module::Record>), Vec<Diagnostic>>;
 
 impl Cache {
-    /// The cached load of `path` with these bytes, else `load()`'s result
-    /// (kept when it succeeded).
     /// The cached load of `path` when its stamp says it did not change.
     fn unchanged(
         &self,
@@ -158,16 +143,11 @@ impl Cache {
         now: Stamp,
         variant: u64,
     ) -> Option<(module::Js, Vec<module::Record>)> {
-        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
-        let mut m = self.modules.lock().ok()?;
-        let c = m.get_mut(path)?;
-        if c.stamp != Some(now) || c.variant != variant {
-            return None;
-        }
-        c.generation = generation;
-        Some(c.loaded.clone())
+        self.modules.unchanged(path, now, variant)
     }
 
+    /// The cached load of `path` with these bytes, else `load()`'s result
+    /// (kept when it succeeded).
     fn load(
         &self,
         path: &Path,
@@ -176,43 +156,18 @@ impl Cache {
         variant: u64,
         load: impl FnOnce() -> LoadResult,
     ) -> LoadResult {
-        use sha2::Digest as _;
-        let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
-        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
-        if let Ok(mut m) = self.modules.lock()
-            && let Some(c) = m.get_mut(path)
-            && c.digest == digest
-            && c.variant == variant
-        {
-            c.generation = generation;
-            c.stamp = stamp;
-            return Ok(c.loaded.clone());
-        }
-        let mut result = load();
-        if let Ok((js, _)) = &mut result {
-            js.digest = digest;
-        }
-        if let Ok(loaded) = &result
-            && let Ok(mut m) = self.modules.lock()
-        {
-            m.insert(
-                path.to_path_buf(),
-                Cached {
-                    digest,
-                    stamp,
-                    variant,
-                    loaded: loaded.clone(),
-                    generation,
-                },
-            );
-        }
-        result
+        let digest = crate::cache::digest(bytes);
+        self.modules.load(path, digest, stamp, variant, || {
+            let mut result = load();
+            if let Ok((js, _)) = &mut result {
+                js.digest = digest;
+            }
+            result
+        })
     }
 
     pub fn clear(&self) {
-        if let Ok(mut m) = self.modules.lock() {
-            m.clear();
-        }
+        self.modules.clear();
         self.emitted.clear();
         if let Ok(mut t) = self.tag.lock() {
             *t = None;
@@ -270,16 +225,12 @@ impl Cache {
     }
 
     fn begin(&self) -> u64 {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1
+        self.modules.begin()
     }
 
     /// Drops modules the build of `generation` did not load.
     fn end(&self, generation: u64) {
-        if let Ok(mut m) = self.modules.lock() {
-            m.retain(|_, c| c.generation == generation);
-        }
+        self.modules.end(generation);
     }
 }
 
