@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::bundle::Resolution;
+use crate::bundle::CompileSettings;
 use crate::cache::{self, Digests, Memo};
 use crate::config::Config;
-use crate::css::{self, CssOptions, CssScope};
+use crate::css;
 use crate::diagnostics::{Category, Diagnostic};
 use crate::discover::{Kind, Source};
 use crate::html;
@@ -30,15 +30,6 @@ use crate::sourcemap::Map;
 /// How long a file may compile before it is reported as slow, and how often
 /// after that.
 pub const SLOW_AFTER: Duration = Duration::from_secs(10);
-
-/// What every compiling stage (the bundler and the per-file compile)
-/// reads: the build's settings and what resolution learnt.
-pub struct Settings<'a> {
-    pub js: &'a JsOptions,
-    pub css: &'a CssOptions,
-    pub css_scope: &'a CssScope<'a>,
-    pub resolution: &'a Resolution,
-}
 
 /// A session's compiled files: by path, under a key of the bytes and
 /// everything else the result depends on.
@@ -131,7 +122,7 @@ pub fn compile_all(
     cfg: &Config,
     pool: &rayon::ThreadPool,
     sources: &[Source],
-    settings: &Settings<'_>,
+    settings: &CompileSettings<'_>,
     reuse: Option<Reuse<'_>>,
     injections: &BTreeMap<String, Vec<html::Inject>>,
     on_slow: &(dyn Fn(&str, u64) + Sync),
@@ -196,7 +187,7 @@ fn watch_slow_files(
 fn compile_one(
     cfg: &Config,
     src: &Source,
-    settings: &Settings<'_>,
+    settings: &CompileSettings<'_>,
     reuse: Option<Reuse<'_>>,
     inject: &[html::Inject],
 ) -> Compiled {
@@ -293,7 +284,7 @@ struct Job<'a> {
     src: &'a Source,
     shown: &'a str,
     js_opts: &'a JsOptions,
-    settings: &'a Settings<'a>,
+    settings: &'a CompileSettings<'a>,
     inject: &'a [html::Inject],
 }
 

@@ -9,8 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use crate::bundle::CompileSettings;
 use crate::bundle::{self, Chunk, ChunkLink};
-use crate::compile::{ChunkFacts, ChunkTarget, Output, Product, Settings};
+use crate::compile::{ChunkFacts, ChunkTarget, Output, Product};
 use crate::config::{BundleFormat, Config};
 use crate::diagnostics::{Category, Diagnostic};
 use crate::discover::{JsKind, Kind, Source};
@@ -55,7 +56,7 @@ pub fn build(
     pool: &rayon::ThreadPool,
     sources: Vec<Source>,
     plan: &PagePlan,
-    settings: &Settings<'_>,
+    settings: &CompileSettings<'_>,
     caches: Option<Caches<'_>>,
 ) -> Graph {
     let known: BTreeSet<String> = sources.iter().map(|s| s.logical.clone()).collect();
@@ -204,7 +205,7 @@ fn bundle_all(
     cfg: &Config,
     sources: &[Source],
     plan: &PagePlan,
-    settings: &Settings<'_>,
+    settings: &CompileSettings<'_>,
     known: &BTreeSet<String>,
     caches: Option<Caches<'_>>,
 ) -> Bundled {
@@ -279,7 +280,7 @@ fn bundle_entries(
     cfg: &Config,
     sources: &[Source],
     names: &[String],
-    settings: &Settings<'_>,
+    settings: &CompileSettings<'_>,
     known: &BTreeSet<String>,
     cache: Option<&bundle::Cache>,
 ) -> Result<bundle::Bundle, Vec<Diagnostic>> {
@@ -314,16 +315,7 @@ fn bundle_entries(
         .filter(|l| !names.contains(l))
         .cloned()
         .collect();
-    bundle::bundle(
-        cfg,
-        &entries,
-        settings.js,
-        settings.css,
-        settings.css_scope,
-        &known,
-        cache,
-        settings.resolution,
-    )
+    bundle::bundle(cfg, &entries, settings, &known, cache)
 }
 
 /// Moves a chunk's references to other chunks of its bundle by `offset`,

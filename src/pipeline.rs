@@ -27,9 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::bundle::{self, Resolution, Timings};
+use crate::bundle::{self, CompileSettings, Resolution, Timings};
 use crate::cache::Digests;
-use crate::compile::{self, Product, Settings};
+use crate::compile::{self, Product};
 use crate::config::{Config, Options, SourceMaps};
 use crate::css::{CssOptions, CssScope};
 use crate::diagnostics::{Category, Diagnostic};
@@ -242,7 +242,7 @@ fn run(
         known: &known,
         display: &display,
     };
-    let settings = Settings {
+    let settings = CompileSettings {
         js: &js,
         css: &css,
         css_scope: &css_scope,

@@ -234,6 +234,16 @@ impl Cache {
     }
 }
 
+/// What every compiling stage (the bundler and the per-file compile)
+/// reads: the build's settings and what resolution learnt. Declared here,
+/// with [`Resolution`], since the bundler is the first stage that reads it.
+pub struct CompileSettings<'a> {
+    pub js: &'a JsOptions,
+    pub css: &'a CssOptions,
+    pub css_scope: &'a CssScope<'a>,
+    pub resolution: &'a Resolution,
+}
+
 /// What resolution learns of the file system: where imports lead,
 /// package.json files, and the tsconfig.json of each source. A build makes
 /// one; a session keeps it until files are added, removed or renamed or a
@@ -713,17 +723,19 @@ fn read_and_load(
 /// 7. `package_assets`, `build_stylesheets`: files of packages, and one
 ///    stylesheet per entry chunk that imports CSS;
 /// 8. `link_stylesheets`: `import()`ed stylesheets named by their chunks.
-#[allow(clippy::too_many_arguments)] // the stage's inputs, spelled out until the pipeline is reshaped
 pub fn bundle(
     cfg: &Config,
     entries: &[&Source],
-    js_opts: &JsOptions,
-    css_opts: &CssOptions,
-    css_scope: &CssScope<'_>,
+    settings: &CompileSettings<'_>,
     known_logicals: &BTreeSet<String>,
     cache: Option<&Cache>,
-    resolution: &Resolution,
 ) -> Result<Bundle, Vec<Diagnostic>> {
+    let (js_opts, css_opts, css_scope, resolution) = (
+        settings.js,
+        settings.css,
+        settings.css_scope,
+        settings.resolution,
+    );
     let mut timings = Timings::new();
     let generation = cache.map(Cache::begin);
     let defines = parse_defines(cfg)?;
